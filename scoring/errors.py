@@ -1,0 +1,10 @@
+"""The one error the engine raises for bad input."""
+
+
+class InputError(ValueError):
+    """Invalid input; the message names the event index and field (conformance FORMAT)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}" if where else message)
