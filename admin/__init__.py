@@ -1,0 +1,1 @@
+"""Officer and institution pages (controllers + templates); built in a later issue."""

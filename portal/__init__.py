@@ -1,0 +1,1 @@
+"""The application: settings, app factory and command line (database and services follow)."""

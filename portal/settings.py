@@ -1,0 +1,48 @@
+"""Typed settings, read from the environment once; bad values fail loudly at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from scoring.rulesets import CreditRuleset, PractitionerRuleset, all_rulesets
+
+
+class SettingsError(ValueError):
+    """A setting has a value the portal cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    ruleset: str = "hunan-2025"
+    credit_ruleset: str = "hunan-credit-2024"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        port_text = env.get("PORTAL_PORT", str(cls.port))
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise SettingsError(f"PORTAL_PORT must be a port number, got {port_text!r}") from None
+        if not 0 < port < 65536:
+            raise SettingsError(f"PORTAL_PORT must be between 1 and 65535, got {port}")
+        settings = cls(
+            host=env.get("PORTAL_HOST", cls.host),
+            port=port,
+            ruleset=env.get("PORTAL_RULESET", cls.ruleset),
+            credit_ruleset=env.get("PORTAL_CREDIT_RULESET", cls.credit_ruleset),
+        )
+        rulesets = all_rulesets()
+        if not isinstance(rulesets.get(settings.ruleset), PractitionerRuleset):
+            raise SettingsError(
+                f"PORTAL_RULESET: unknown practitioner ruleset {settings.ruleset!r}"
+            )
+        if not isinstance(rulesets.get(settings.credit_ruleset), CreditRuleset):
+            raise SettingsError(
+                f"PORTAL_CREDIT_RULESET: unknown credit ruleset {settings.credit_ruleset!r}"
+            )
+        return settings

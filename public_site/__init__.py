@@ -1,0 +1,1 @@
+"""Public pages, status API, badges, embeds and feeds (controllers + templates)."""
