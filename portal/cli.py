@@ -13,9 +13,7 @@ def main() -> None:
 
 
 @main.command(help="Run the web app.")
-@click.option(
-    "--host", default=None, help="Address (default PORTAL_HOST or 127.0.0.1)."
-)
+@click.option("--host", default=None, help="Address (default PORTAL_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORTAL_PORT or 8000).")
 def serve(host: str | None, port: int | None) -> None:
     import uvicorn

@@ -471,6 +471,8 @@ class _Replay:
         Hunan-Rules Art. 13-14; Anhui-Rules Art. 29; Hainan-Rules Art. 23, 29-30;
         National-Procedure Art. 39. Checks in order: cancelled, not_restricted, too_early,
         points_too_high. Effective on the later of approval and the day after the period.
+        Every period in force is lifted: restoring a termination also lifts a suspension that
+        a shortening of the termination left running inside it.
         """
         rs = self.rs
         day = event.date
