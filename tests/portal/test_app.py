@@ -1,0 +1,99 @@
+"""The portal serves the engine: the home page, the health check and ``portal serve``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from portal.app import create_app
+from portal.settings import Settings, SettingsError
+
+PORTAL = Path(sys.executable).with_name("portal")
+
+
+async def test_the_home_page_lists_the_loaded_rulesets_in_chinese() -> None:
+    async with AsyncTestClient(app=create_app(Settings())) as client:
+        response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="zh-CN">' in response.text
+    assert "湘医保发〔2025〕4号" in response.text
+    assert "琼医保规〔2025〕1号" in response.text
+    assert "2025-03-01 至 2027-02-28" in response.text
+    assert "14 种情形，5 种修复途径" in response.text  # Hunan-Rules Art. 8 and Art. 12
+
+
+async def test_the_health_check_reports_the_engine() -> None:
+    async with AsyncTestClient(app=create_app(Settings(ruleset="anhui-2025"))) as client:
+        body = (await client.get("/healthz")).json()
+    assert body["status"] == "ok"
+    assert body["default_ruleset"] == "anhui-2025"
+    assert "hunan-credit-2024" in body["rulesets"]
+    assert body["calendar_years"][1] >= 2026
+
+
+def test_settings_refuse_an_unknown_ruleset_and_a_bad_port() -> None:
+    with pytest.raises(SettingsError, match="PORTAL_RULESET"):
+        Settings.from_env({"PORTAL_RULESET": "mars-2025"})
+    with pytest.raises(SettingsError, match="PORTAL_PORT"):
+        Settings.from_env({"PORTAL_PORT": "eighty"})
+    with pytest.raises(SettingsError, match="PORTAL_CREDIT_RULESET"):
+        Settings.from_env({"PORTAL_CREDIT_RULESET": "hunan-2025"})
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(PORTAL), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PORTAL_RULESET": "hainan-2025"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_portal_serve_runs_a_real_server(served: str) -> None:
+    with urllib.request.urlopen(served + "/", timeout=5) as response:
+        page = response.read().decode("utf-8")
+    assert "默认：hainan-2025" in page
+
+
+def test_portal_serve_refuses_bad_settings() -> None:
+    run = subprocess.run(
+        [str(PORTAL), "serve"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PORTAL_PORT": "99999"},
+        check=False,
+        timeout=30,
+    )
+    assert run.returncode != 0
+    assert "PORTAL_PORT" in run.stderr
