@@ -325,6 +325,11 @@ def evaluate_credit_case(data: dict[str, Any]) -> dict[str, Any]:
     answer = result.to_json()
     answer["year"] = year
     answer["warnings"] = []
+    if ruleset.effective_to is not None and year > ruleset.effective_to.year:
+        answer["warnings"].append(
+            f"{year} is after {ruleset.id} expired on {ruleset.effective_to.isoformat()}; "
+            f"evaluated under it (RULES I-1)"
+        )
     return answer
 
 
