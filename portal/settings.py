@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from portal.db import DatabaseURLError, normalise_url
 from scoring.rulesets import CreditRuleset, PractitionerRuleset, all_rulesets
 
 
@@ -19,6 +20,9 @@ class Settings:
     port: int = 8000
     ruleset: str = "hunan-2025"
     credit_ruleset: str = "hunan-credit-2024"
+    database_url: str = "sqlite:///portal.db"
+    # Key of the keyed hash under which ID numbers are searchable (never stored themselves).
+    secret: str = "dev-only-secret-change-me"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -35,7 +39,15 @@ class Settings:
             port=port,
             ruleset=env.get("PORTAL_RULESET", cls.ruleset),
             credit_ruleset=env.get("PORTAL_CREDIT_RULESET", cls.credit_ruleset),
+            database_url=env.get("DATABASE_URL", cls.database_url),
+            secret=env.get("PORTAL_SECRET", cls.secret),
         )
+        try:
+            normalise_url(settings.database_url)
+        except DatabaseURLError as exc:
+            raise SettingsError(str(exc)) from exc
+        if len(settings.secret) < 16:
+            raise SettingsError("PORTAL_SECRET must be at least 16 characters")
         rulesets = all_rulesets()
         if not isinstance(rulesets.get(settings.ruleset), PractitionerRuleset):
             raise SettingsError(

@@ -81,43 +81,63 @@ class Timeline:
         return self._totals[i]
 
     @property
+    def totals(self) -> list[tuple[date, int]]:
+        """The year total after each day that changed it (for caches)."""
+        return list(zip(self._total_dates, self._totals, strict=True))
+
+    @property
+    def last_date(self) -> date | None:
+        """The last day with events: from then on the answer no longer changes by events."""
+        return self._snap_dates[-1] if self._snap_dates else None
+
+    @property
     def periods(self) -> tuple[Period, ...]:
         return self._snap_periods[-1] if self._snap_periods else ()
 
     def status_on(self, day: date) -> StatusOn:
-        """The status in force on ``day`` (RULES §5.2 step 9, §5.3 I-8, §5.5)."""
-        rs = self.ruleset
-        shown = shown_period(self.periods_on(day), day)
-        points = self.year_points_on(day)
-        measure = rs.measure_for(points)
-        explain = [f"year points {points}: measure {measure.measure} ({measure.ref})"]
-        if shown is None:
-            return StatusOn(
-                day, "normal", None, None, None, False, points, measure.measure, True, True,
-                tuple(explain),
-            )  # fmt: skip
-        last = shown.last_day()
-        pending = last is not None and day > last
-        explain.extend(shown.causes)
-        if pending:
-            explain.append("the period has ended; restoration not yet approved (RULES I-8)")
-        emergency = shown.kind in rs.emergency_exception
-        explain.append(
-            f"payable: no; emergency/rescue: {'yes' if emergency else 'no'} ({rs.settlement_ref})"
-        )
+        """The status in force on ``day``, as things stood that day (RULES §5.2 step 9)."""
+        return status_of(self.ruleset, self.periods_on(day), day, self.year_points_on(day))
+
+
+def status_of(
+    rs: PractitionerRuleset, periods: tuple[Period, ...], day: date, year_points: int
+) -> StatusOn:
+    """The status that ``periods`` give on ``day`` (RULES §5.2 step 9, §5.3 I-8, §5.5).
+
+    A period that has ended stays in force until a restoration is approved (I-8); nothing
+    is payable while restricted, emergencies and rescue only where the ruleset excepts
+    them (Hunan-Rules Art. 11; Anhui-Rules Art. 24; Hainan-Rules Art. 23).
+    """
+    shown = shown_period(periods, day)
+    measure = rs.measure_for(year_points)
+    explain = [f"year points {year_points}: measure {measure.measure} ({measure.ref})"]
+    if shown is None:
         return StatusOn(
-            on=day,
-            status=STATUS_OF_KIND[shown.kind],
-            period_start=shown.start,
-            period_end=shown.end if shown.kind == "suspension" else None,
-            reregister_from=shown.reregister_from if shown.kind == "termination" else None,
-            restoration_pending=pending,
-            year_points=points,
-            measure=measure.measure,
-            payable=False,
-            emergency_payable=emergency,
-            explain=tuple(explain),
-        )
+            day, "normal", None, None, None, False, year_points, measure.measure, True, True,
+            tuple(explain),
+        )  # fmt: skip
+    last = shown.last_day()
+    pending = last is not None and day > last
+    explain.extend(shown.causes)
+    if pending:
+        explain.append("the period has ended; restoration not yet approved (RULES I-8)")
+    emergency = shown.kind in rs.emergency_exception
+    explain.append(
+        f"payable: no; emergency/rescue: {'yes' if emergency else 'no'} ({rs.settlement_ref})"
+    )
+    return StatusOn(
+        on=day,
+        status=STATUS_OF_KIND[shown.kind],
+        period_start=shown.start,
+        period_end=shown.end if shown.kind == "suspension" else None,
+        reregister_from=shown.reregister_from if shown.kind == "termination" else None,
+        restoration_pending=pending,
+        year_points=year_points,
+        measure=measure.measure,
+        payable=False,
+        emergency_payable=emergency,
+        explain=tuple(explain),
+    )
 
 
 def shown_period(periods: tuple[Period, ...] | list[Period], day: date) -> Period | None:

@@ -1,0 +1,228 @@
+"""Database tables (SQLModel).
+
+The ledger (``ledger_entry``) is the truth about a person's points and statuses: append-only,
+corrected by superseding entries, never by updates. ``status_cache`` is derived from it and
+can always be rebuilt (``portal ledger rebuild``) and checked (``portal ledger verify``).
+Every row that records an act says who did it, when and why.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Recorded(SQLModel):
+    """Who, when and why — on every row that records an act."""
+
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime
+    reason: str = Field(default="", sa_type=Text)
+
+
+class Institution(Recorded, table=True):
+    """A designated institution (定点医药机构): hospital/clinic or retail pharmacy."""
+
+    __tablename__ = "institution"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200, index=True)
+    credit_code: str = Field(max_length=18, unique=True)  # GB 32100
+    kind: str = Field(max_length=16)  # hospital | pharmacy
+    region: str = Field(max_length=6, index=True)  # GB/T 2260
+    ownership: str = Field(max_length=16)  # public | private
+    ruleset: str = Field(max_length=32)
+
+
+class AgreementAction(Recorded, table=True):
+    """The institution's agreement status (National-Procedure Art. 34; Hunan-Rules Art. 10)."""
+
+    __tablename__ = "agreement_action"
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    action: str = Field(max_length=16)  # suspended | terminated | reinstated
+    decided_on: date
+    effective_from: date
+    until: date | None = None
+    document_no: str = Field(max_length=64)
+    supersedes_id: int | None = Field(default=None, foreign_key="agreement_action.id")
+
+
+class Practitioner(Recorded, table=True):
+    """A person whose services are paid from the fund (相关人员), one file for life (一医一档)."""
+
+    __tablename__ = "practitioner"
+    id: int | None = Field(default=None, primary_key=True)
+    national_code: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=64, index=True)
+    id_digest: str = Field(max_length=64, unique=True)  # HMAC of the ID number: exact match only
+    id_masked: str = Field(max_length=18)  # first 3 + last 4 (RULES §9)
+    gender: str = Field(max_length=8)
+    birth_date: date
+    practice_type: str = Field(max_length=16)  # doctor | nurse | pharmacist | technician
+    category: str = Field(default="", max_length=32)
+    scope: str = Field(default="", max_length=64)
+    title: str = Field(default="", max_length=32)
+    region: str = Field(max_length=6)
+    ruleset: str = Field(max_length=32)
+
+
+class Registration(Recorded, table=True):
+    """登记备案: a practitioner at one institution (National-Procedure Art. 15, Annex 2)."""
+
+    __tablename__ = "registration"
+    __table_args__ = (UniqueConstraint("practitioner_id", "institution_id", "registered_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="practitioner.id", index=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    registered_on: date
+    commitment_signed_on: date | None = None  # National-Procedure Art. 21
+    principal: bool = False  # pharmacy principal (主要负责人)
+    multi_site: bool = False
+    status: str = Field(default="normal", max_length=16)  # maintained from the engine
+    deregistered_on: date | None = None  # National-Procedure Art. 18
+    deregistered_reason: str = Field(default="", max_length=200)
+
+
+class Decision(Recorded, table=True):
+    """A case (案件): one administrative penalty or agreement action (RULES §4, I-5)."""
+
+    __tablename__ = "decision"
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    decision_type: str = Field(max_length=32)  # administrative_penalty | agreement_action
+    legal_basis: str = Field(max_length=200)
+    document_no: str = Field(max_length=64, unique=True)
+    decision_date: date
+    amount: float | None = None  # responsible amount (责任金额), CNY
+    ruleset: str = Field(max_length=32)
+
+
+class LedgerEntry(Recorded, table=True):
+    """One event of one person's history, as the engine reads it. Append-only.
+
+    ``kind``: score | repair | restore | appeal | shorten. A correction is a new entry whose
+    ``supersedes_id`` names the entry it replaces (``void`` entries withdraw one).
+    """
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_person_seq", "practitioner_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="practitioner.id")
+    kind: str = Field(max_length=16)
+    event_date: date
+    decision_id: int | None = Field(default=None, foreign_key="decision.id", index=True)
+    payload: str = Field(default="{}", sa_type=Text)
+    supersedes_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
+
+
+class StatusCache(SQLModel, table=True):
+    """Derived from the ledger for fast look-ups; rebuilt and verified by ``portal ledger``."""
+
+    __tablename__ = "status_cache"
+    practitioner_id: int = Field(foreign_key="practitioner.id", primary_key=True)
+    ledger_seq: int = 0  # the last ledger entry id included
+    timeline: str = Field(default="{}", sa_type=Text)
+
+
+class Notice(Recorded, table=True):
+    """处理通知书 (National-Procedure Annex 3): issued, then delivered (Art. 31, 33)."""
+
+    __tablename__ = "notice"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    practitioner_id: int = Field(foreign_key="practitioner.id", index=True)
+    document_no: str = Field(max_length=64, unique=True)
+    issued_on: date
+    points: int
+    year_points: int
+    status: str = Field(max_length=16)
+    period_start: date | None = None
+    period_end: date | None = None
+    reregister_from: date | None = None
+    appeal_due: date | None = None
+    delivered_on: date | None = None
+    delivered_to: str = Field(default="", max_length=200)
+
+
+class Appeal(Recorded, table=True):
+    """申诉 (National-Procedure Art. 41-44; Hunan-Rules Art. 18-19)."""
+
+    __tablename__ = "appeal"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    practitioner_id: int = Field(foreign_key="practitioner.id", index=True)
+    received_on: date
+    in_time: bool
+    state: str = Field(max_length=16)  # received | escalated | expert_panel | upheld | rejected
+    explain_due: date | None = None
+    resolve_due: date | None = None
+    expert_panel_from: date | None = None
+    expert_panel_until: date | None = None
+    outcome_points: int | None = None
+    decided_on: date | None = None
+    ledger_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
+
+
+class RepairApplication(Recorded, table=True):
+    """记分修复: approved by the institution, then by the agency (Hunan-Rules Art. 12)."""
+
+    __tablename__ = "repair_application"
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="practitioner.id", index=True)
+    route: str = Field(max_length=32)
+    param: str = Field(default="", max_length=32)
+    applied_on: date
+    state: str = Field(max_length=24)  # applied | institution_approved | approved | refused
+    institution_decided_on: date | None = None
+    institution_decided_by: str = Field(default="", max_length=64)
+    agency_decided_on: date | None = None
+    agency_decided_by: str = Field(default="", max_length=64)
+    granted: int | None = None
+    refusal: str = Field(default="", max_length=200)
+    ledger_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
+
+
+class RestorationApplication(Recorded, table=True):
+    """资格恢复 (Hunan-Rules Art. 13-14; National-Procedure Art. 39; RULES I-12)."""
+
+    __tablename__ = "restoration_application"
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="practitioner.id", index=True)
+    applied_on: date
+    evaluate_due: date | None = None
+    state: str = Field(max_length=24)  # applied | institution_approved | approved | refused
+    institution_decided_on: date | None = None
+    agency_decided_on: date | None = None
+    effective: date | None = None
+    refusal: str = Field(default="", max_length=200)
+    ledger_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
+
+
+class AuditLog(SQLModel, table=True):
+    """Every change: who, when, what and why."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=48)
+    entity: str = Field(max_length=32)
+    entity_id: int | None = None
+    reason: str = Field(default="", sa_type=Text)
+    detail: str = Field(default="{}", sa_type=Text)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One imported file; the same file twice imports nothing twice."""
+
+    __tablename__ = "import_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    file_sha256: str = Field(max_length=64, index=True)
+    filename: str = Field(max_length=200)
+    rows: int
+    imported: int
+    at: datetime
+    actor: str = Field(max_length=64)

@@ -1,0 +1,112 @@
+"""``portal ledger verify`` and ``rebuild``: the cache checked against the ledger, or rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+
+from portal.models import LedgerEntry, Practitioner, StatusCache
+from portal.services import cache
+from portal.services.ledger import replay_entries
+
+Progress = Callable[[int], None]
+LEDGER: Any = LedgerEntry.__table__  # type: ignore[attr-defined]
+PEOPLE: Any = Practitioner.__table__  # type: ignore[attr-defined]
+CACHE: Any = StatusCache.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class VerifyReport:
+    people: int = 0
+    with_history: int = 0
+    agree: int = 0
+    mismatched: list[str] = field(default_factory=list)  # national codes
+    missing: list[str] = field(default_factory=list)  # history but no cache row
+    stale: list[str] = field(default_factory=list)  # cache row but no history
+    rebuilt: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.mismatched or self.missing or self.stale)
+
+
+def check(
+    engine: Engine, rebuild: bool = False, progress: Progress | None = None, batch: int = 5000
+) -> VerifyReport:
+    """Replay every person's ledger through the engine and compare with the cache.
+
+    With ``rebuild``, differing and missing cache rows are rewritten, stale ones removed.
+    """
+    report = VerifyReport()
+    fixes: dict[int, tuple[int, str]] = {}
+    with engine.connect() as conn:
+        report.people = int(conn.execute(select(func.count()).select_from(PEOPLE)).scalar_one())
+        cached: dict[int, str] = dict(
+            conn.execute(select(CACHE.c.practitioner_id, CACHE.c.timeline)).all()
+        )
+        rulesets: dict[int, str] = {}
+        rows = conn.execution_options(stream_results=True, yield_per=batch).execute(
+            select(LEDGER).order_by(LEDGER.c.practitioner_id, LEDGER.c.id)
+        )
+        done = 0
+        for person_id, group in groupby(rows, key=lambda r: r.practitioner_id):
+            entries: list[Any] = list(group)
+            if person_id not in rulesets:
+                rulesets.update(_rulesets(conn, person_id, batch))
+            expected = cache.encode(replay_entries(rulesets.pop(person_id), entries))
+            report.with_history += 1
+            found = cached.pop(person_id, None)
+            if found == expected:
+                report.agree += 1
+            else:
+                (report.missing if found is None else report.mismatched).append(str(person_id))
+                fixes[person_id] = (entries[-1].id, expected)
+            done += 1
+            if progress is not None and done % 1000 == 0:
+                progress(1000)
+        if progress is not None:
+            progress(done % 1000)
+        report.stale = [str(i) for i in cached]
+        codes = _codes(conn, [int(i) for i in report.mismatched + report.missing + report.stale])
+    report.mismatched = [codes[int(i)] for i in report.mismatched]
+    report.missing = [codes[int(i)] for i in report.missing]
+    stale_ids = [int(i) for i in report.stale]
+    report.stale = [codes[i] for i in stale_ids]
+    if rebuild and (fixes or stale_ids):
+        with engine.begin() as conn:
+            ids = list(fixes) + stale_ids
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                conn.execute(delete(CACHE).where(CACHE.c.practitioner_id.in_(chunk)))
+            values = [
+                {"practitioner_id": person_id, "ledger_seq": seq, "timeline": text}
+                for person_id, (seq, text) in fixes.items()
+            ]
+            if values:
+                conn.execute(CACHE.insert(), values)
+        report.rebuilt = len(fixes) + len(stale_ids)
+    return report
+
+
+def _rulesets(conn: Any, first_id: int, batch: int) -> dict[int, str]:
+    """The rulesets of the next ``batch`` people from ``first_id`` on (ids ascend)."""
+    query = (
+        select(PEOPLE.c.id, PEOPLE.c.ruleset)
+        .where(PEOPLE.c.id >= first_id)
+        .order_by(PEOPLE.c.id)
+        .limit(batch)
+    )
+    return dict(conn.execute(query).all())
+
+
+def _codes(conn: Any, ids: list[int]) -> dict[int, str]:
+    codes: dict[int, str] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        query = select(PEOPLE.c.id, PEOPLE.c.national_code).where(PEOPLE.c.id.in_(chunk))
+        codes.update(conn.execute(query).all())
+    return codes
