@@ -1,0 +1,218 @@
+"""Notices, appeals, repairs, restorations, shortenings and agreement actions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from portal.models import LedgerEntry
+from portal.services.errors import ServiceError
+from portal.services.ledger import Finding, record_case, status_on
+from portal.services.workflows import (
+    apply_repair,
+    apply_restoration,
+    decide_appeal,
+    decide_repair,
+    decide_restoration,
+    expert_panel,
+    file_appeal,
+    issue_notice,
+    record_agreement_action,
+    record_delivery,
+    register,
+    shorten_period,
+)
+from tests.portal.conftest import HOSPITAL_ADMIN, OFFICER, Cast
+
+
+def case(session: Session, cast: Cast, no: str, day: date, code: str, points: int) -> None:
+    record_case(
+        session, OFFICER, institution_code=cast.hospital_a, decision_type="agreement_action",
+        legal_basis="服务协议第三十八条", document_no=no, decision_date=day, amount=None,
+        findings=[Finding(code, points=points)], as_of=day,
+    )  # fmt: skip
+
+
+def ledger_count(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(LedgerEntry)).one())
+
+
+def test_a_notice_states_points_period_and_the_appeal_deadline(
+    session: Session, cast: Cast
+) -> None:
+    case(session, cast, "湘医保协〔2025〕21号", date(2025, 9, 19), cast.doctor, 9)
+    issued = issue_notice(session, OFFICER, decision_no="湘医保协〔2025〕21号",
+                          national_code=cast.doctor, issued_on=date(2025, 9, 24))  # fmt: skip
+    notice = issued.notice
+    assert (notice.points, notice.year_points, notice.status) == (9, 9, "suspended")
+    assert (notice.period_start, notice.period_end) == (date(2025, 10, 1), date(2025, 11, 30))
+    assert issued.warnings == ()  # within 5 working days (National-Procedure Art. 31)
+    delivered = record_delivery(
+        session, OFFICER, notice.document_no, date(2025, 9, 26), "长沙市第一医院"
+    )
+    assert delivered.appeal_due == date(2025, 10, 16)  # 10 working days across National Day
+
+
+def test_a_late_notice_is_flagged(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕22号", date(2025, 9, 1), cast.nurse, 2)
+    issued = issue_notice(session, OFFICER, decision_no="湘医保协〔2025〕22号",
+                          national_code=cast.nurse, issued_on=date(2025, 9, 15))  # fmt: skip
+    assert issued.warnings and "2025-09-08" in issued.warnings[0]
+
+
+def test_an_upheld_appeal_cancels_the_suspension_from_the_start(
+    session: Session, cast: Cast
+) -> None:
+    case(session, cast, "湘医保协〔2025〕23号", date(2025, 5, 6), cast.doctor, 9)
+    assert status_on(session, cast.doctor, date(2025, 6, 10)).status == "suspended"
+    appeal = file_appeal(session, OFFICER, decision_no="湘医保协〔2025〕23号",
+                         national_code=cast.doctor, received_on=date(2025, 5, 12))  # fmt: skip
+    assert appeal.resolve_due == date(2025, 6, 10)  # 20 working days (Art. 44), Dragon Boat 2 June
+    assert appeal.id is not None
+    decide_appeal(session, OFFICER, appeal.id, upheld=True, decided_on=date(2025, 6, 20), points=3)
+    corrected = status_on(session, cast.doctor, date(2025, 6, 10))
+    assert (corrected.status, corrected.year_points) == ("normal", 3)  # RULES I-13
+    with pytest.raises(ServiceError, match="已办结"):
+        decide_appeal(session, OFFICER, appeal.id, upheld=False, decided_on=date(2025, 6, 21))
+
+
+def test_an_appeal_after_the_deadline_is_refused(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕24号", date(2025, 9, 19), cast.doctor, 3)
+    notice = issue_notice(session, OFFICER, decision_no="湘医保协〔2025〕24号",
+                          national_code=cast.doctor, issued_on=date(2025, 9, 22)).notice  # fmt: skip
+    record_delivery(session, OFFICER, notice.document_no, date(2025, 9, 26), "长沙市第一医院")
+    with pytest.raises(ServiceError) as refused:
+        file_appeal(session, OFFICER, decision_no="湘医保协〔2025〕24号",
+                    national_code=cast.doctor, received_on=date(2025, 10, 17))  # fmt: skip
+    assert refused.value.field == "received_on"
+
+
+def test_an_expert_panel_pauses_the_clock(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕25号", date(2025, 5, 6), cast.doctor, 4)
+    appeal = file_appeal(session, OFFICER, decision_no="湘医保协〔2025〕25号",
+                         national_code=cast.doctor, received_on=date(2025, 5, 12))  # fmt: skip
+    assert appeal.id is not None
+    paused = expert_panel(session, OFFICER, appeal.id, date(2025, 5, 19), date(2025, 6, 30))
+    assert paused.state == "expert_panel"
+    assert paused.resolve_due is not None and paused.resolve_due > date(2025, 7, 20)
+
+
+def test_a_repair_needs_the_institution_then_the_agency(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕26号", date(2025, 5, 6), cast.nurse, 6)
+    app = apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="exam",
+                       param="95", applied_on=date(2025, 6, 2))  # fmt: skip
+    assert app.id is not None
+    with pytest.raises(ServiceError, match="先机构审核"):
+        decide_repair(session, OFFICER, app.id, approve=True, on=date(2025, 6, 3), level="agency")
+    decide_repair(
+        session, HOSPITAL_ADMIN, app.id, approve=True, on=date(2025, 6, 3), level="institution"
+    )
+    done = decide_repair(
+        session, OFFICER, app.id, approve=True, on=date(2025, 6, 5), level="agency"
+    )
+    assert (done.state, done.granted) == ("approved", 3)
+    assert status_on(session, cast.nurse, date(2025, 6, 5)).year_points == 3
+
+
+def test_a_second_exam_repair_in_a_year_is_refused_and_writes_nothing(
+    session: Session, cast: Cast
+) -> None:
+    case(session, cast, "湘医保协〔2025〕27号", date(2025, 5, 6), cast.nurse, 6)
+    for n, day in enumerate((date(2025, 6, 5), date(2025, 7, 7))):
+        app = apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="exam",
+                           param="88", applied_on=day)  # fmt: skip
+        assert app.id is not None
+        decide_repair(session, HOSPITAL_ADMIN, app.id, approve=True, on=day, level="institution")
+        before = ledger_count(session)
+        done = decide_repair(session, OFFICER, app.id, approve=True, on=day, level="agency")
+        if n == 1:
+            assert (done.state, done.refusal) == ("refused", "该修复途径本年度已达上限")
+            assert ledger_count(session) == before
+
+
+def test_a_repair_route_and_parameter_are_checked(session: Session, cast: Cast) -> None:
+    with pytest.raises(ServiceError) as refused:
+        apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="yoga", param=None,
+                     applied_on=date(2025, 6, 2))  # fmt: skip
+    assert refused.value.field == "route"
+    with pytest.raises(ServiceError) as refused:
+        apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="article",
+                     param="county", applied_on=date(2025, 6, 2))  # fmt: skip
+    assert refused.value.field == "param"
+
+
+def test_restoration_after_the_period_with_points_below_9(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕28号", date(2025, 3, 5), cast.doctor, 9)
+    app = apply_restoration(
+        session, HOSPITAL_ADMIN, national_code=cast.doctor, applied_on=date(2025, 6, 2)
+    )
+    assert app.evaluate_due == date(2025, 6, 16) and app.id is not None
+    decide_restoration(
+        session, HOSPITAL_ADMIN, app.id, approve=True, on=date(2025, 6, 3), level="institution"
+    )
+    refused = decide_restoration(
+        session, OFFICER, app.id, approve=True, on=date(2025, 6, 4), level="agency"
+    )
+    assert (refused.state, refused.refusal) == ("refused", "修复后记分仍未低于规定分值")
+    repair = apply_repair(session, HOSPITAL_ADMIN, national_code=cast.doctor, route="article",
+                          param="province", applied_on=date(2025, 6, 5))  # fmt: skip
+    assert repair.id is not None
+    decide_repair(
+        session, HOSPITAL_ADMIN, repair.id, approve=True, on=date(2025, 6, 5), level="institution"
+    )
+    decide_repair(session, OFFICER, repair.id, approve=True, on=date(2025, 6, 5), level="agency")
+    again = apply_restoration(
+        session, HOSPITAL_ADMIN, national_code=cast.doctor, applied_on=date(2025, 6, 6)
+    )
+    assert again.id is not None
+    decide_restoration(
+        session, HOSPITAL_ADMIN, again.id, approve=True, on=date(2025, 6, 6), level="institution"
+    )
+    ok = decide_restoration(
+        session, OFFICER, again.id, approve=True, on=date(2025, 6, 9), level="agency"
+    )
+    assert (ok.state, ok.effective) == ("approved", date(2025, 6, 9))
+    assert status_on(session, cast.doctor, date(2025, 6, 9)).status == "normal"
+
+
+def test_a_normal_person_cannot_apply_for_restoration(session: Session, cast: Cast) -> None:
+    with pytest.raises(ServiceError, match="不处于暂停或终止状态"):
+        apply_restoration(
+            session, HOSPITAL_ADMIN, national_code=cast.nurse, applied_on=date(2025, 6, 2)
+        )
+
+
+def test_hunan_refuses_to_shorten_a_period(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕29号", date(2025, 5, 6), cast.doctor, 11)
+    before = ledger_count(session)
+    with pytest.raises(ServiceError) as refused:
+        shorten_period(session, OFFICER, national_code=cast.doctor, on=date(2025, 7, 1),
+                       new_end=date(2025, 7, 31))  # fmt: skip
+    assert refused.value.field == "new_end"
+    assert ledger_count(session) == before
+
+
+def test_no_registration_while_suspended_anywhere(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕30号", date(2025, 5, 6), cast.nurse, 10)
+    with pytest.raises(ServiceError) as refused:
+        register(session, HOSPITAL_ADMIN, national_code=cast.nurse, institution_code=cast.hospital_b,
+                 registered_on=date(2025, 7, 1), commitment_signed_on=date(2025, 7, 1))  # fmt: skip
+    assert refused.value.field == "national_code"
+    assert "暂停" in refused.value.message and "2025-09-30" in refused.value.message
+
+
+def test_no_registration_at_an_institution_with_a_suspended_agreement(
+    session: Session, cast: Cast
+) -> None:
+    record_agreement_action(session, OFFICER, institution_code=cast.hospital_b, action="suspended",
+                            decided_on=date(2025, 6, 1), effective_from=date(2025, 6, 1),
+                            until=date(2025, 8, 31), document_no="湘医保协〔2025〕31号")  # fmt: skip
+    with pytest.raises(ServiceError, match="暂停") as refused:
+        register(session, HOSPITAL_ADMIN, national_code=cast.nurse, institution_code=cast.hospital_b,
+                 registered_on=date(2025, 7, 1), commitment_signed_on=date(2025, 7, 1))  # fmt: skip
+    assert refused.value.field == "institution_code"
+    register(session, HOSPITAL_ADMIN, national_code=cast.nurse, institution_code=cast.hospital_b,
+             registered_on=date(2025, 9, 1), commitment_signed_on=date(2025, 9, 1))  # fmt: skip
