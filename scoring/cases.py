@@ -166,7 +166,7 @@ def _read_score(
             "give exactly one of points, tier (+ responsibility) or situation (+ responsibility)"
             + (f"; got {', '.join(given)}" if given else ""),
         )
-    adjustment = _str(data.get("adjustment", "none"), f"{where}.adjustment", ADJUSTMENTS)
+    adjustment = _str(data.get("adjustment") or "none", f"{where}.adjustment", ADJUSTMENTS)
     responsibility = data.get("responsibility")
     if responsibility is not None:
         responsibility = _str(responsibility, f"{where}.responsibility", RESPONSIBILITIES)
@@ -204,6 +204,8 @@ def _read_score(
         case = str(case)
     violation = data.get("violation")
     if violation is not None:
+        if isinstance(violation, bool) or not isinstance(violation, str | int):
+            raise InputError(f"{where}.violation", f"must be a violation id, got {violation!r}")
         violation = str(violation)
     effective = data.get("effective")
     return Score(
@@ -223,11 +225,21 @@ def _read_repair(
     route_id = _str(_need(data, "route", where), f"{where}.route")
     route = ruleset.routes.get(route_id)
     if route is None:
-        raise InputError(
-            f"{where}.route",
-            f"{route_id!r} is not a repair route of {ruleset.id}; "
-            f"routes: {', '.join(ruleset.routes)}",
-        )
+        # A route of another province is worth nothing here (not_eligible); a name no
+        # ruleset knows is a mistake in the input.
+        elsewhere = [
+            r.routes[route_id]
+            for r in all_rulesets().values()
+            if isinstance(r, PractitionerRuleset) and route_id in r.routes
+        ]
+        if not elsewhere:
+            known = sorted(ruleset.routes)
+            raise InputError(
+                f"{where}.route", f"{route_id!r} is not a repair route; {ruleset.id}: {known}"
+            )
+        _check_fields(data, {"type", "date", "route", "score", "level", "grade", "points"}, where)
+        given = next((data[k] for k in ("score", "level", "grade", "points") if k in data), None)
+        return Repair(day, route_id, given if isinstance(given, str | int) else None)
     extra = [k for k in ("score", "level", "grade", "points") if k in data and k != route.param]
     if extra:
         takes = f"takes {route.param}" if route.param else "takes no parameter"
@@ -236,7 +248,7 @@ def _read_repair(
     if route.param == "score":
         param = _int(_need(data, "score", where), f"{where}.score", 0, 100)
     elif route.param == "points":
-        param = _int(_need(data, "points", where), f"{where}.points", 1, 12)
+        param = _int(_need(data, "points", where), f"{where}.points", 0, 12)
     elif route.param is not None:
         value = _need(data, route.param, where)
         param = _str(str(value), f"{where}.{route.param}", route.choices())

@@ -56,6 +56,9 @@ def check_data(data: Any, path: Path, calendar: WorkCalendar | None = None) -> C
     if expect.get("error") is True:
         result.failures.append("expected the case to be refused as invalid input; it was evaluated")
         return result
+    if expect.get("error") is False:
+        result.checked += 1
+    expect = {k: v for k, v in expect.items() if k != "error"}
     kind = data.get("kind", "practitioner")
     if kind == "practitioner":
         unknown = sorted(str(k) for k in expect if k not in ("at", "events"))

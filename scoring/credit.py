@@ -88,7 +88,7 @@ def evaluate_credit(
         return CreditResult(None, None, True, reason, False, (f"not evaluated: {ref}",))
     bonus_part = min(ruleset.bonus_max, sum(bonus))
     deduction_part = max(0.0, ruleset.deduction_base - sum(deductions))
-    score = round(bonus_part + deduction_part, 4)
+    score = round(bonus_part + deduction_part, 9)  # float noise only; 84.99999 stays B
     explain = [
         f"bonus {sum(bonus):g} capped at {ruleset.bonus_max:g} → {bonus_part:g}; "
         f"{ruleset.deduction_base:g} − deductions {sum(deductions):g} → {deduction_part:g} "

@@ -140,6 +140,11 @@ def status_of(
     )
 
 
+def _unrestored_at(period: Period, day: date) -> bool:
+    """No restoration in effect by ``day`` (an early approval takes effect later, I-12)."""
+    return period.restored_on is None or period.restored_on > day
+
+
 def shown_period(periods: tuple[Period, ...] | list[Period], day: date) -> Period | None:
     """The period a status shows on ``day`` (RULES §5.2 step 9).
 
@@ -396,9 +401,11 @@ class _Replay:
         """RULES §5.2 steps 4, 6: whole months; merge with a touching unrestored suspension.
 
         A suspension that arises while the person is terminated (or cancelled) has no effect.
+        A restoration approved early (Hainan, I-12) but not yet in effect does not end a
+        period: a new period that touches it merges with it and overtakes the approval.
         """
         for p in self.periods:
-            if p.kind != "suspension" and p.restored_on is None and p.start <= start:
+            if p.kind != "suspension" and p.in_force(start):
                 return
         end = months_period_end(start, row.length)
         merged = Period("suspension", start, end, None, case.date, (cause,))
@@ -406,7 +413,7 @@ class _Replay:
         for p in self.periods:
             if (
                 p.kind == "suspension"
-                and p.restored_on is None
+                and _unrestored_at(p, start)
                 and p.end is not None
                 and merged.end is not None
                 and p.start <= merged.end + ONE_DAY
@@ -430,11 +437,12 @@ class _Replay:
         terminated, the later re-registration date stands."""
         reregister = years_later(start, row.length)
         for n, p in enumerate(self.periods):
-            if p.kind == "termination" and p.restored_on is None:
+            if p.kind == "termination" and _unrestored_at(p, start):
                 assert p.reregister_from is not None
                 self.periods[n] = replace(
                     p,
                     reregister_from=max(p.reregister_from, reregister),
+                    restored_on=None,  # an approval not yet in effect is overtaken
                     causes=(*p.causes, cause + "; the later re-registration date stands"),
                 )
                 return
@@ -447,7 +455,12 @@ class _Replay:
         year (I-14). Refusals in order: not_eligible, nothing_to_repair, route_cap.
         """
         rs = self.rs
-        route = rs.routes[event.route]
+        route = rs.routes.get(event.route)
+        if route is None:
+            return Outcome(
+                i, "repair", granted=0, accepted=False, reason="not_eligible",
+                explain=f"{rs.id} has no repair route {event.route} ({rs.repairs_ref})",
+            )  # fmt: skip
         worth = route.worth(event.param)
         year = event.date.year
         total = self.year_totals.get(year, 0)
