@@ -14,6 +14,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/portal demo-data --practitioners 2000 --if-empty
 	$(BIN)/portal serve
 
 test: $(STAMP) lint typecheck pytest
@@ -25,8 +26,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The whole suite on SQLite; database tests run again on PostgreSQL when one answers at
+# $(PG_TEST_URL) (CI machines run one), each test in a schema of its own.
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "PostgreSQL answers at $(PG_TEST_URL): database tests run on SQLite and PostgreSQL"; \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q; \
+	else \
+	  echo "No PostgreSQL at $(PG_TEST_URL): database tests run on SQLite only"; \
+	  $(BIN)/pytest -q; \
+	fi
 
 conformance: $(STAMP)
 	$(BIN)/python -m scoring check tests/conformance/cases

@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
-import click
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
 
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from portal.db import make_engine, upgrade
+from portal.models import Practitioner
 from portal.settings import Settings, SettingsError
+
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
+def _bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
 
 
 @click.group(help="医保相关人员支付资格与信用门户 — the portal's command line.")
@@ -12,7 +48,7 @@ def main() -> None:
     pass
 
 
-@main.command(help="Run the web app.")
+@main.command(help="Run the web app (migrates the database first).")
 @click.option("--host", default=None, help="Address (default PORTAL_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORTAL_PORT or 8000).")
 def serve(host: str | None, port: int | None) -> None:
@@ -20,11 +56,118 @@ def serve(host: str | None, port: int | None) -> None:
 
     from portal.app import create_app
 
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.UsageError(str(exc)) from exc
+    settings = _settings()
+    _engine(settings).dispose()
     host = host or settings.host
     port = port or settings.port
     click.echo(f"门户已启动 / portal running: http://{host}:{port}/")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@main.group(help="Database maintenance.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply all migrations.")
+def db_upgrade() -> None:
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    click.echo(f"数据库已升级到最新版本 / database at head: {engine.url.render_as_string()}")
+
+
+@main.command("demo-data", help="Write deterministic demo data (Hunan).")
+@click.option("--practitioners", type=click.IntRange(1, 20_000_000), required=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when practitioners already exist.")
+def demo_data(practitioners: int, seed: int, as_of: datetime | None, if_empty: bool) -> None:
+    from portal.services.demo import generate
+
+    settings = _settings()
+    engine = _engine(settings)
+    with Session(engine) as session:
+        existing = session.execute(select(func.count()).select_from(Practitioner)).scalar_one()
+    if if_empty and existing:
+        click.echo(f"已有 {existing:,} 名医保相关人员，未生成演示数据 / demo data skipped")
+        return
+    day = as_of.date() if as_of else date.today()
+    started = time.perf_counter()
+    with _bar("生成演示数据 demo data", practitioners) as advance:
+        summary = generate(engine, practitioners, seed=seed, as_of=day, secret=settings.secret,
+                           progress=lambda _what, n: advance(n))  # fmt: skip
+    took = time.perf_counter() - started
+    click.echo(
+        f"完成 / done in {took:.1f} s: {summary.institutions:,} institutions, "
+        f"{summary.practitioners:,} practitioners, {summary.registrations:,} registrations, "
+        f"{summary.decisions:,} decisions, {summary.ledger_entries:,} ledger entries, "
+        f"{summary.notices:,} notices; statuses on {day}: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.statuses.items()))
+    )
+
+
+@main.group(help="Prove or repair the status cache against the ledger.")
+def ledger() -> None:
+    pass
+
+
+def _verify(rebuild: bool) -> None:
+    from portal.services import verify
+
+    settings = _settings()
+    engine = _engine(settings)
+    with Session(engine) as session:
+        people = session.execute(select(func.count()).select_from(Practitioner)).scalar_one()
+    started = time.perf_counter()
+    with _bar("核对账本 ledger " + ("rebuild" if rebuild else "verify"), None) as advance:
+        report = verify.check(engine, rebuild=rebuild, progress=advance)
+    took = time.perf_counter() - started
+    click.echo(
+        f"{people:,} practitioners, {report.with_history:,} with a history: "
+        f"{report.agree:,} agree, {len(report.mismatched):,} differ, "
+        f"{len(report.missing):,} missing from the cache, {len(report.stale):,} stale "
+        f"({took:.1f} s)"
+    )
+    for label, codes in (("differ", report.mismatched), ("missing", report.missing),
+                         ("stale", report.stale)):  # fmt: skip
+        if codes:
+            click.echo(f"  {label}: {', '.join(codes[:20])}{' …' if len(codes) > 20 else ''}")
+    if rebuild:
+        click.echo(f"已重建 / rebuilt {report.rebuilt:,} cache rows")
+    elif not report.ok:
+        click.echo("缓存与账本不一致：请运行 portal ledger rebuild", err=True)
+        raise SystemExit(1)
+    else:
+        click.echo("缓存与账本一致 / the cache agrees with the ledger")
+
+
+@ledger.command("verify", help="Replay every ledger through the engine and compare.")
+def ledger_verify() -> None:
+    _verify(rebuild=False)
+
+
+@ledger.command("rebuild", help="Rewrite every cache row that disagrees with the ledger.")
+def ledger_rebuild() -> None:
+    _verify(rebuild=True)
+
+
+@main.command("import", help="Import registrations from CSV or XLSX (Annex 2 columns).")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--good-rows", is_flag=True, help="Import the good rows even if some are bad.")
+@click.option("--actor", default="cli", show_default=True, help="Who imports (recorded).")
+def import_file(path: Path, good_rows: bool, actor: str) -> None:
+    from portal.services.imports import import_registrations
+
+    settings = _settings()
+    engine = _engine(settings)
+    with _bar(f"导入 {path.name}", None) as advance:
+        report = import_registrations(
+            engine, path, actor=actor, at=datetime.now(UTC), secret=settings.secret,
+            good_rows=good_rows, progress=advance,
+        )  # fmt: skip
+    for problem in report.problems:
+        click.echo(f"第 {problem.line} 行 {problem.column}：{problem.message}", err=True)
+    click.echo(report.summary())
+    if report.problems and not good_rows:
+        raise SystemExit(1)

@@ -9,6 +9,7 @@ Every row that records an act says who did it, when and why.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -226,3 +227,8 @@ class ImportBatch(SQLModel, table=True):
     imported: int
     at: datetime
     actor: str = Field(max_length=64)
+
+
+def table(model: type[SQLModel]) -> Any:
+    """The Core table of a model, for bulk statements."""
+    return model.__table__  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from portal.models import (
     Practitioner,
     Registration,
     StatusCache,
+    table,
 )
 from portal.services import cache
 from scoring.engine import evaluate
@@ -52,7 +53,14 @@ REGIONS: list[tuple[str, str, str]] = [
 ]  # fmt: skip
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅飞鹏辉建国志斌波宇浩凯健俊帆晨欣怡佳琳雪婷颖倩"
-HOSPITAL_KINDS = ["人民医院", "中医医院", "妇幼保健院", "中心医院", "第二人民医院", "社区卫生服务中心"]
+HOSPITAL_KINDS = [
+    "人民医院",
+    "中医医院",
+    "妇幼保健院",
+    "中心医院",
+    "第二人民医院",
+    "社区卫生服务中心",
+]
 PHARMACY_CHAINS = ["老百姓大药房", "益丰大药房", "九芝堂大药房", "千金大药房", "养天和大药房"]
 TITLES = {"doctor": ["住院医师", "主治医师", "副主任医师", "主任医师"],
           "nurse": ["护士", "护师", "主管护师"], "pharmacist": ["药师", "主管药师", "执业药师"],
@@ -91,9 +99,8 @@ class _Ids:
     def __init__(self, conn: Any) -> None:
         self.next: dict[str, int] = {}
         for model in (Institution, Practitioner, Registration, Decision, LedgerEntry, Notice):
-            table = model.__table__  # type: ignore[attr-defined]
-            top = conn.execute(select(func.max(table.c.id))).scalar()
-            self.next[table.name] = (top or 0) + 1
+            t = table(model)
+            self.next[t.name] = (conn.execute(select(func.max(t.c.id))).scalar() or 0) + 1
 
     def take(self, table: str) -> int:
         value = self.next[table]
@@ -101,20 +108,30 @@ class _Ids:
         return value
 
 
-def _history(
-    rng: random.Random, as_of: date
-) -> Iterator[tuple[str, date, dict[str, Any], Event]]:
+def _history(rng: random.Random, as_of: date) -> Iterator[tuple[str, date, dict[str, Any], Event]]:
     """A person's cases and what followed them, as (kind, date, payload, engine event)."""
     first = date(2025, 3, 5)
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
         day = _day(rng, first, as_of)
-        points = rng.choices([1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12], [18, 14, 14, 10, 8, 8, 6, 8, 5, 4, 5])[0]
-        payload = {"points": points, "cancels": False, "explain": f"{points} points", "violation": None}
+        points = rng.choices(
+            [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12], [18, 14, 14, 10, 8, 8, 6, 8, 5, 4, 5]
+        )[0]
+        payload = {
+            "points": points,
+            "cancels": False,
+            "explain": f"{points} points",
+            "violation": None,
+        }
         yield "score", day, payload, Score(day, points, case="?")
         if rng.random() < 0.35:
             repair_day = day + timedelta(days=rng.randint(20, 120))
             score = rng.randint(70, 100)
-            yield "repair", repair_day, {"route": "exam", "param": score}, Repair(repair_day, "exam", score)
+            yield (
+                "repair",
+                repair_day,
+                {"route": "exam", "param": score},
+                Repair(repair_day, "exam", score),
+            )
         if rng.random() < 0.05:
             appeal_day = day + timedelta(days=rng.randint(10, 40))
             corrected = max(0, points - rng.randint(1, points))
@@ -132,12 +149,11 @@ def generate(
 ) -> DemoSummary:
     """Write ``practitioners`` demo practitioners (and their institutions and histories)."""
     rng = random.Random(seed)
-    ruleset = practitioner_ruleset(RULESET)
     now = datetime(as_of.year, as_of.month, as_of.day, 1, 0, tzinfo=UTC)
     stamp = {"recorded_by": ACTOR, "recorded_at": now, "reason": "演示数据"}
     summary = DemoSummary()
-    tables = {m.__tablename__: m.__table__ for m in (Institution, Practitioner, Registration,  # type: ignore[attr-defined]
-              Decision, LedgerEntry, Notice, StatusCache)}  # fmt: skip
+    models = (Institution, Practitioner, Registration, Decision, LedgerEntry, Notice, StatusCache)
+    tables = {table(m).name: table(m) for m in models}
     with engine.begin() as conn:
         ids = _Ids(conn)
         # Institutions: about one hospital per 150 practitioners, one pharmacy per 100.
@@ -152,7 +168,10 @@ def generate(
             iid = ids.take("institution")
             serial = base + k
             if k < n_hosp:
-                kind, name = "hospital", f"{city}{district}{HOSPITAL_KINDS[(k // len(REGIONS)) % len(HOSPITAL_KINDS)]}"
+                kind, name = (
+                    "hospital",
+                    f"{city}{district}{HOSPITAL_KINDS[(k // len(REGIONS)) % len(HOSPITAL_KINDS)]}",
+                )
                 if k >= len(REGIONS) * len(HOSPITAL_KINDS):
                     name += f"（{serial}）"
                 code = f"H{region}{serial:05d}"
@@ -189,8 +208,11 @@ def generate(
                     bucket.clear()
 
         pharmacy_index = 0
-        for n in range(practitioners):
-            practice = rng.choices(["doctor", "nurse", "pharmacist", "technician"], [45, 35, 12, 8])[0]
+        born_count: dict[tuple[str, date, str], int] = {}
+        for _n in range(practitioners):
+            practice = rng.choices(
+                ["doctor", "nurse", "pharmacist", "technician"], [45, 35, 12, 8]
+            )[0]
             if practice == "pharmacist":
                 iid, inst_code, region = pharmacies[pharmacy_index % len(pharmacies)]
                 pharmacy_index += 1
@@ -203,11 +225,13 @@ def generate(
             national_code = f"{prefix}{region}{seq:0{width}d}"
             gender = "female" if rng.random() < (0.8 if practice == "nurse" else 0.45) else "male"
             born = _day(rng, date(1962, 1, 1), date(1999, 12, 31))
-            id_number = make_resident_id(region, born, n % 500, gender)
+            order = born_count.get((region, born, gender), 0)
+            born_count[(region, born, gender)] = order + 1
+            id_number = make_resident_id(region, born, order % 500, gender)
             pid = ids.take("practitioner")
             people.append({
                 "id": pid, "national_code": national_code, "name": _name(rng),
-                "id_digest": id_digest(f"{id_number}{n}" if False else id_number + "", secret + str(n // 500 * 0)),
+                "id_digest": id_digest(id_number, secret),
                 "id_masked": mask_id(id_number), "gender": gender, "birth_date": born,
                 "practice_type": practice, "category": "", "scope": "", "region": region,
                 "title": rng.choice(TITLES[practice]), "ruleset": RULESET, **stamp,
@@ -226,8 +250,10 @@ def generate(
                         sites.append((other[0], other[1]))
             status = "normal"
             if rng.random() < 0.12:
-                status = _person_history(rng, ruleset, pid, sites[0][0], as_of, ids, stamp,
-                                         decisions, entries, notices, caches, summary)  # fmt: skip
+                status = _person_history(
+                    rng, pid, sites[0][0], as_of, ids, stamp,
+                    (decisions, entries, notices, caches), summary,
+                )  # fmt: skip
             for site_id, _code in sites:
                 regs.append({
                     "id": ids.take("registration"), "practitioner_id": pid,
@@ -247,13 +273,112 @@ def generate(
             progress("practitioners", practitioners % batch)
         summary.practitioners = practitioners
         conn.execute(
-            AuditLog.__table__.insert(),  # type: ignore[attr-defined]
+            table(AuditLog).insert(),
             [{"at": now, "actor": ACTOR, "action": "demo_data", "entity": "practitioner",
               "entity_id": None, "reason": "演示数据",
               "detail": json.dumps({"practitioners": practitioners, "seed": seed})}],
         )  # fmt: skip
         if conn.dialect.name == "postgresql":
-            for name in ("institution", "practitioner", "registration", "decision", "ledger_entry", "notice"):
+            for name in (
+                "institution",
+                "practitioner",
+                "registration",
+                "decision",
+                "ledger_entry",
+                "notice",
+            ):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))  # fmt: skip
     return summary
+
+
+def _person_history(
+    rng: random.Random,
+    pid: int,
+    institution_id: int,
+    as_of: date,
+    ids: _Ids,
+    stamp: dict[str, Any],
+    buckets: tuple[list[dict[str, Any]], ...],
+    summary: DemoSummary,
+) -> str:
+    """Cases, repairs, appeals and restorations for one person, as the engine accepts them."""
+    decisions, entries, notices, caches = buckets
+    ruleset = practitioner_ruleset(RULESET)
+    planned: list[tuple[str, date, dict[str, Any], int]] = []  # kind, day, payload, decision
+    decision = 0
+    for kind, day, payload, _event in _history(rng, as_of):
+        if day > as_of:
+            continue
+        if kind == "score":
+            decision = ids.take("decision")
+            decision_type = rng.choice(list(BASIS))
+            decisions.append({
+                "id": decision, "institution_id": institution_id,
+                "decision_type": decision_type, "legal_basis": BASIS[decision_type],
+                "document_no": f"湘医保{'罚' if decision_type == 'administrative_penalty' else '协'}"
+                               f"〔{day.year}〕{decision}号",
+                "decision_date": day, "amount": None, "ruleset": RULESET, **stamp,
+            })  # fmt: skip
+            summary.decisions += 1
+        planned.append((kind, day, payload, decision))
+    planned.sort(key=lambda p: p[1])
+
+    def events_of(plan: list[tuple[str, date, dict[str, Any], int]]) -> list[Event]:
+        out: list[Event] = []
+        for kind, day, payload, dec in plan:
+            if kind == "score":
+                out.append(Score(day, payload["points"], case=str(dec)))
+            elif kind == "repair":
+                out.append(Repair(day, payload["route"], payload["param"]))
+            elif kind == "appeal":
+                out.append(Appeal(day, str(dec), payload["points"]))
+            else:
+                out.append(Restore(day))
+        return out
+
+    timeline = evaluate(ruleset, events_of(planned))
+    planned = [
+        p for p, o in zip(planned, timeline.outcomes, strict=True) if o.accepted is not False
+    ]
+    timeline = evaluate(ruleset, events_of(planned))
+    status = timeline.status_on(as_of)
+    if status.restoration_pending and rng.random() < 0.6:
+        last = status.period_end or (status.reregister_from or as_of) - timedelta(days=1)
+        day = last + timedelta(days=rng.randint(1, 40))
+        if day <= as_of:
+            trial = [*planned, ("restore", day, {}, 0)]
+            attempt = evaluate(ruleset, events_of(trial))
+            if attempt.outcomes[-1].accepted:
+                planned, timeline = trial, attempt
+    last_id = 0
+    for kind, day, payload, dec in planned:
+        last_id = ids.take("ledger_entry")
+        entries.append({
+            "id": last_id, "practitioner_id": pid, "kind": kind, "event_date": day,
+            "decision_id": dec if kind in ("score", "appeal") else None,
+            "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            "supersedes_id": None, **stamp,
+        })  # fmt: skip
+        if kind == "score":
+            issued = day + timedelta(days=3)
+            caused = [p for p in timeline.periods if p.decided_on == day]
+            period = caused[-1] if caused else None
+            notices.append({
+                "id": ids.take("notice"), "decision_id": dec, "practitioner_id": pid,
+                "document_no": f"医保记分通〔{day.year}〕{dec:07d}号", "issued_on": issued,
+                "points": payload["points"], "year_points": timeline.year_points_on(day),
+                "status": "normal" if period is None else period.kind.replace(
+                    "suspension", "suspended").replace("termination", "terminated"),
+                "period_start": period.start if period else None,
+                "period_end": period.end if period else None,
+                "reregister_from": period.reregister_from if period else None,
+                "appeal_due": None, "delivered_on": issued + timedelta(days=2),
+                "delivered_to": "所在定点医药机构", **stamp,
+            })  # fmt: skip
+            summary.notices += 1
+    summary.ledger_entries += len(planned)
+    caches.append(
+        {"practitioner_id": pid, "ledger_seq": last_id, "timeline": cache.encode(timeline)}
+    )
+    return timeline.status_on(as_of).status

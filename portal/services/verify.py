@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, select
 
-from portal.models import LedgerEntry, Practitioner, StatusCache
+from portal.models import LedgerEntry, Practitioner, StatusCache, table
 from portal.services import cache
 from portal.services.ledger import replay_entries
 
 Progress = Callable[[int], None]
-LEDGER: Any = LedgerEntry.__table__  # type: ignore[attr-defined]
-PEOPLE: Any = Practitioner.__table__  # type: ignore[attr-defined]
-CACHE: Any = StatusCache.__table__  # type: ignore[attr-defined]
+LEDGER = table(LedgerEntry)
+PEOPLE = table(Practitioner)
+CACHE = table(StatusCache)
 
 
 @dataclass

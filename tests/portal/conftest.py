@@ -80,41 +80,89 @@ class Cast:
 def cast(session: Session) -> Cast:
     c = Cast()
     create_institution(
-        session, HOSPITAL_ADMIN, code=c.hospital_a, name="长沙市第一医院",
-        credit_code=make_credit_code("430102", "MB1A00001"), kind="hospital",
-        region="430102", ownership="public",
-    )  # fmt: skip
+        session,
+        HOSPITAL_ADMIN,
+        code=c.hospital_a,
+        name="长沙市第一医院",
+        credit_code=make_credit_code("430102", "MB1A00001"),
+        kind="hospital",
+        region="430102",
+        ownership="public",
+    )
     create_institution(
-        session, HOSPITAL_ADMIN, code=c.hospital_b, name="长沙市雨花区人民医院",
-        credit_code=make_credit_code("430111", "MB1A00002"), kind="hospital",
-        region="430111", ownership="public",
-    )  # fmt: skip
+        session,
+        HOSPITAL_ADMIN,
+        code=c.hospital_b,
+        name="长沙市雨花区人民医院",
+        credit_code=make_credit_code("430111", "MB1A00002"),
+        kind="hospital",
+        region="430111",
+        ownership="public",
+    )
     for n, code in enumerate(c.pharmacies, start=1):
         create_institution(
-            session, HOSPITAL_ADMIN, code=code, name=f"老百姓大药房第{n}分店",
-            credit_code=make_credit_code("430103", f"MA4L0000{n}", "91"), kind="pharmacy",
-            region="430103", ownership="private",
-        )  # fmt: skip
+            session,
+            HOSPITAL_ADMIN,
+            code=code,
+            name=f"老百姓大药房第{n}分店",
+            credit_code=make_credit_code("430103", f"MA4L0000{n}", "91"),
+            kind="pharmacy",
+            region="430103",
+            ownership="private",
+        )
     create_practitioner(
-        session, HOSPITAL_ADMIN, national_code=c.doctor, name="张伟", id_number=c.doctor_id,
-        secret=SECRET, title="主治医师",
-    )  # fmt: skip
+        session,
+        HOSPITAL_ADMIN,
+        national_code=c.doctor,
+        name="张伟",
+        id_number=c.doctor_id,
+        secret=SECRET,
+        title="主治医师",
+    )
     create_practitioner(
-        session, HOSPITAL_ADMIN, national_code=c.nurse, name="李娜",
-        id_number=make_resident_id("430102", date(1990, 2, 3), 7, "female"), secret=SECRET,
-    )  # fmt: skip
+        session,
+        HOSPITAL_ADMIN,
+        national_code=c.nurse,
+        name="李娜",
+        id_number=make_resident_id("430102", date(1990, 2, 3), 7, "female"),
+        secret=SECRET,
+    )
     create_practitioner(
-        session, HOSPITAL_ADMIN, national_code=c.principal, name="王芳",
-        id_number=make_resident_id("430103", date(1975, 11, 30), 3, "female"), secret=SECRET,
-    )  # fmt: skip
+        session,
+        HOSPITAL_ADMIN,
+        national_code=c.principal,
+        name="王芳",
+        id_number=make_resident_id("430103", date(1975, 11, 30), 3, "female"),
+        secret=SECRET,
+    )
     signed = date(2025, 3, 1)
     for hospital in (c.hospital_a, c.hospital_b):
-        register(session, HOSPITAL_ADMIN, national_code=c.doctor, institution_code=hospital,
-                 registered_on=signed, commitment_signed_on=signed, multi_site=True)  # fmt: skip
-    register(session, HOSPITAL_ADMIN, national_code=c.nurse, institution_code=c.hospital_a,
-             registered_on=signed, commitment_signed_on=signed)  # fmt: skip
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=c.doctor,
+            institution_code=hospital,
+            registered_on=signed,
+            commitment_signed_on=signed,
+            multi_site=True,
+        )
+    register(
+        session,
+        HOSPITAL_ADMIN,
+        national_code=c.nurse,
+        institution_code=c.hospital_a,
+        registered_on=signed,
+        commitment_signed_on=signed,
+    )
     for pharmacy in c.pharmacies:
-        register(session, HOSPITAL_ADMIN, national_code=c.principal, institution_code=pharmacy,
-                 registered_on=signed, commitment_signed_on=signed, principal=True)  # fmt: skip
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=c.principal,
+            institution_code=pharmacy,
+            registered_on=signed,
+            commitment_signed_on=signed,
+            principal=True,
+        )
     session.commit()
     return c

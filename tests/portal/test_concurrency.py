@@ -22,11 +22,17 @@ def test_many_concurrent_cases_for_one_doctor(engine: Engine, cast: Cast) -> Non
         day = date(2025, 4, 1) + timedelta(days=n)
         with session_scope(engine, write=True) as session:
             record_case(
-                session, OFFICER, institution_code=cast.hospital_a,
-                decision_type="agreement_action", legal_basis="服务协议",
-                document_no=f"并发〔2025〕{n}号", decision_date=day, amount=None,
-                findings=[Finding(cast.doctor, points=1)], as_of=day,
-            )  # fmt: skip
+                session,
+                OFFICER,
+                institution_code=cast.hospital_a,
+                decision_type="agreement_action",
+                legal_basis="服务协议",
+                document_no=f"并发〔2025〕{n}号",
+                decision_date=day,
+                amount=None,
+                findings=[Finding(cast.doctor, points=1)],
+                as_of=day,
+            )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(record, range(WRITERS)))

@@ -19,10 +19,17 @@ from tests.portal.conftest import OFFICER, Cast
 
 def penalty(session: Session, cast: Cast, no: str, day: date, *findings: Finding, **kw: object):  # type: ignore[no-untyped-def]
     return record_case(
-        session, OFFICER, institution_code=kw.get("institution", cast.hospital_a),  # type: ignore[arg-type]
-        decision_type="administrative_penalty", legal_basis="《条例》第三十八条",
-        document_no=no, decision_date=day, amount=None, findings=list(findings), as_of=day,
-    )  # fmt: skip
+        session,
+        OFFICER,
+        institution_code=kw.get("institution", cast.hospital_a),  # type: ignore[arg-type]
+        decision_type="administrative_penalty",
+        legal_basis="《条例》第三十八条",
+        document_no=no,
+        decision_date=day,
+        amount=None,
+        findings=list(findings),
+        as_of=day,
+    )
 
 
 def statuses(session: Session, national_code: str) -> set[str]:
@@ -40,25 +47,43 @@ def statuses(session: Session, national_code: str) -> set[str]:
 def test_a_case_of_10_suspends_a_multi_site_doctor_at_both_hospitals(
     session: Session, cast: Cast
 ) -> None:
-    result = penalty(session, cast, "湘医保罚〔2025〕1号", date(2025, 5, 12),
-                     Finding(cast.doctor, tier=4, responsibility="general"))  # fmt: skip
+    result = penalty(
+        session,
+        cast,
+        "湘医保罚〔2025〕1号",
+        date(2025, 5, 12),
+        Finding(cast.doctor, tier=4, responsibility="general"),
+    )
     assert result.points[cast.doctor] == 10
     assert status_on(session, cast.doctor, date(2025, 5, 31)).status == "normal"  # 从次月起
     july = status_on(session, cast.doctor, date(2025, 7, 1))
     assert (july.status, july.period_start, july.period_end) == (
-        "suspended", date(2025, 6, 1), date(2025, 9, 30),
-    )  # fmt: skip
+        "suspended",
+        date(2025, 6, 1),
+        date(2025, 9, 30),
+    )
     # The registrations' stored status is maintained from the engine as of the decision.
-    penalty(session, cast, "湘医保罚〔2025〕2号", date(2025, 6, 3),
-            Finding(cast.doctor, points=1))  # fmt: skip
+    penalty(session, cast, "湘医保罚〔2025〕2号", date(2025, 6, 3), Finding(cast.doctor, points=1))
     assert statuses(session, cast.doctor) == {"suspended"}
 
 
 def test_a_pharmacy_principal_is_suspended_at_every_pharmacy(session: Session, cast: Cast) -> None:
-    penalty(session, cast, "湘医保协〔2025〕3号", date(2025, 4, 2),
-            Finding(cast.principal, points=9), institution=cast.pharmacies[0])  # fmt: skip
-    penalty(session, cast, "湘医保协〔2025〕4号", date(2025, 5, 6),
-            Finding(cast.principal, points=1), institution=cast.pharmacies[1])  # fmt: skip
+    penalty(
+        session,
+        cast,
+        "湘医保协〔2025〕3号",
+        date(2025, 4, 2),
+        Finding(cast.principal, points=9),
+        institution=cast.pharmacies[0],
+    )
+    penalty(
+        session,
+        cast,
+        "湘医保协〔2025〕4号",
+        date(2025, 5, 6),
+        Finding(cast.principal, points=1),
+        institution=cast.pharmacies[1],
+    )
     assert statuses(session, cast.principal) == {"suspended"}
     assert status_on(session, cast.principal, date(2025, 5, 6)).year_points == 10
 
@@ -67,18 +92,27 @@ def test_findings_in_one_case_add_up_and_the_same_violation_counts_once(
     session: Session, cast: Cast
 ) -> None:
     result = penalty(
-        session, cast, "湘医保罚〔2025〕5号", date(2025, 4, 8),
+        session,
+        cast,
+        "湘医保罚〔2025〕5号",
+        date(2025, 4, 8),
         Finding(cast.nurse, tier=1, responsibility="main", violation="V1"),
         Finding(cast.nurse, tier=2, responsibility="general", violation="V1"),
         Finding(cast.nurse, tier=1, responsibility="important", violation="V2"),
-    )  # fmt: skip
+    )
     assert result.points[cast.nurse] == 6  # National-Procedure Art. 26
 
 
 def test_a_refused_case_records_nothing(session: Session, cast: Cast) -> None:
     with pytest.raises(ServiceError) as refused:
-        penalty(session, cast, "湘医保罚〔2025〕6号", date(2025, 4, 8),
-                Finding(cast.nurse, points=3), Finding("D43010299999", points=3))  # fmt: skip
+        penalty(
+            session,
+            cast,
+            "湘医保罚〔2025〕6号",
+            date(2025, 4, 8),
+            Finding(cast.nurse, points=3),
+            Finding("D43010299999", points=3),
+        )
     assert refused.value.field == "findings[1].national_code"
     session.rollback()
     assert session.exec(select(func.count()).select_from(Decision)).one() == 0
@@ -90,11 +124,13 @@ def test_a_refused_case_records_nothing(session: Session, cast: Cast) -> None:
     [
         (Finding("N43010200002", points=13), "findings[0].points"),
         (Finding("N43010200002", tier=2), "findings[0].responsibility"),
-        (Finding("N43010200002", situation="anhui-2025.fraud", responsibility="main"),
-         "findings[0].situation"),
+        (
+            Finding("N43010200002", situation="anhui-2025.fraud", responsibility="main"),
+            "findings[0].situation",
+        ),
         (Finding("N43010200002", points=2, tier=1), "findings[0].points"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_finding_names_its_field(
     session: Session, cast: Cast, finding: Finding, field: str
 ) -> None:

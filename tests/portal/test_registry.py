@@ -37,8 +37,14 @@ def test_an_id_number_is_never_stored_whole_but_found_by_exact_match(
 
 def test_one_person_one_file(session: Session, cast: Cast) -> None:
     with pytest.raises(ServiceError) as refused:
-        create_practitioner(session, HOSPITAL_ADMIN, national_code="D43010200099", name="张伟",
-                            id_number=cast.doctor_id, secret=SECRET)  # fmt: skip
+        create_practitioner(
+            session,
+            HOSPITAL_ADMIN,
+            national_code="D43010200099",
+            name="张伟",
+            id_number=cast.doctor_id,
+            secret=SECRET,
+        )
     assert refused.value.field == "id_number"
     assert "一人一档" in refused.value.message
 
@@ -70,25 +76,41 @@ def test_a_bad_institution_is_refused_naming_the_field(
 
 def test_a_bad_id_number_says_what_is_wrong(session: Session) -> None:
     with pytest.raises(ServiceError, match="校验位") as refused:
-        create_practitioner(session, HOSPITAL_ADMIN, national_code="D43010200098", name="赵敏",
-                            id_number="430102198005170259", secret=SECRET)  # fmt: skip
+        create_practitioner(
+            session,
+            HOSPITAL_ADMIN,
+            national_code="D43010200098",
+            name="赵敏",
+            id_number="430102198005170259",
+            secret=SECRET,
+        )
     assert refused.value.field == "id_number"
 
 
 def test_no_commitment_no_registration(session: Session, cast: Cast) -> None:
     with pytest.raises(ServiceError) as refused:
-        register(session, HOSPITAL_ADMIN, national_code=cast.nurse,
-                 institution_code=cast.hospital_b, registered_on=date(2025, 6, 1),
-                 commitment_signed_on=None)  # fmt: skip
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            institution_code=cast.hospital_b,
+            registered_on=date(2025, 6, 1),
+            commitment_signed_on=None,
+        )
     assert refused.value.field == "commitment_signed_on"
     assert "服务承诺" in refused.value.message
 
 
 def test_registering_twice_at_one_institution_is_refused(session: Session, cast: Cast) -> None:
     with pytest.raises(ServiceError, match="已在本机构登记备案"):
-        register(session, HOSPITAL_ADMIN, national_code=cast.nurse,
-                 institution_code=cast.hospital_a, registered_on=date(2025, 6, 1),
-                 commitment_signed_on=date(2025, 6, 1))  # fmt: skip
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            institution_code=cast.hospital_a,
+            registered_on=date(2025, 6, 1),
+            commitment_signed_on=date(2025, 6, 1),
+        )
 
 
 def test_deregistration_keeps_the_record_with_its_date_and_reason(

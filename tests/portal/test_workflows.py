@@ -30,10 +30,17 @@ from tests.portal.conftest import HOSPITAL_ADMIN, OFFICER, Cast
 
 def case(session: Session, cast: Cast, no: str, day: date, code: str, points: int) -> None:
     record_case(
-        session, OFFICER, institution_code=cast.hospital_a, decision_type="agreement_action",
-        legal_basis="服务协议第三十八条", document_no=no, decision_date=day, amount=None,
-        findings=[Finding(code, points=points)], as_of=day,
-    )  # fmt: skip
+        session,
+        OFFICER,
+        institution_code=cast.hospital_a,
+        decision_type="agreement_action",
+        legal_basis="服务协议第三十八条",
+        document_no=no,
+        decision_date=day,
+        amount=None,
+        findings=[Finding(code, points=points)],
+        as_of=day,
+    )
 
 
 def ledger_count(session: Session) -> int:
@@ -44,8 +51,13 @@ def test_a_notice_states_points_period_and_the_appeal_deadline(
     session: Session, cast: Cast
 ) -> None:
     case(session, cast, "湘医保协〔2025〕21号", date(2025, 9, 19), cast.doctor, 9)
-    issued = issue_notice(session, OFFICER, decision_no="湘医保协〔2025〕21号",
-                          national_code=cast.doctor, issued_on=date(2025, 9, 24))  # fmt: skip
+    issued = issue_notice(
+        session,
+        OFFICER,
+        decision_no="湘医保协〔2025〕21号",
+        national_code=cast.doctor,
+        issued_on=date(2025, 9, 24),
+    )
     notice = issued.notice
     assert (notice.points, notice.year_points, notice.status) == (9, 9, "suspended")
     assert (notice.period_start, notice.period_end) == (date(2025, 10, 1), date(2025, 11, 30))
@@ -58,8 +70,13 @@ def test_a_notice_states_points_period_and_the_appeal_deadline(
 
 def test_a_late_notice_is_flagged(session: Session, cast: Cast) -> None:
     case(session, cast, "湘医保协〔2025〕22号", date(2025, 9, 1), cast.nurse, 2)
-    issued = issue_notice(session, OFFICER, decision_no="湘医保协〔2025〕22号",
-                          national_code=cast.nurse, issued_on=date(2025, 9, 15))  # fmt: skip
+    issued = issue_notice(
+        session,
+        OFFICER,
+        decision_no="湘医保协〔2025〕22号",
+        national_code=cast.nurse,
+        issued_on=date(2025, 9, 15),
+    )
     assert issued.warnings and "2025-09-08" in issued.warnings[0]
 
 
@@ -68,8 +85,13 @@ def test_an_upheld_appeal_cancels_the_suspension_from_the_start(
 ) -> None:
     case(session, cast, "湘医保协〔2025〕23号", date(2025, 5, 6), cast.doctor, 9)
     assert status_on(session, cast.doctor, date(2025, 6, 10)).status == "suspended"
-    appeal = file_appeal(session, OFFICER, decision_no="湘医保协〔2025〕23号",
-                         national_code=cast.doctor, received_on=date(2025, 5, 12))  # fmt: skip
+    appeal = file_appeal(
+        session,
+        OFFICER,
+        decision_no="湘医保协〔2025〕23号",
+        national_code=cast.doctor,
+        received_on=date(2025, 5, 12),
+    )
     assert appeal.resolve_due == date(2025, 6, 10)  # 20 working days (Art. 44), Dragon Boat 2 June
     assert appeal.id is not None
     decide_appeal(session, OFFICER, appeal.id, upheld=True, decided_on=date(2025, 6, 20), points=3)
@@ -81,19 +103,34 @@ def test_an_upheld_appeal_cancels_the_suspension_from_the_start(
 
 def test_an_appeal_after_the_deadline_is_refused(session: Session, cast: Cast) -> None:
     case(session, cast, "湘医保协〔2025〕24号", date(2025, 9, 19), cast.doctor, 3)
-    notice = issue_notice(session, OFFICER, decision_no="湘医保协〔2025〕24号",
-                          national_code=cast.doctor, issued_on=date(2025, 9, 22)).notice  # fmt: skip
+    notice = issue_notice(
+        session,
+        OFFICER,
+        decision_no="湘医保协〔2025〕24号",
+        national_code=cast.doctor,
+        issued_on=date(2025, 9, 22),
+    ).notice
     record_delivery(session, OFFICER, notice.document_no, date(2025, 9, 26), "长沙市第一医院")
     with pytest.raises(ServiceError) as refused:
-        file_appeal(session, OFFICER, decision_no="湘医保协〔2025〕24号",
-                    national_code=cast.doctor, received_on=date(2025, 10, 17))  # fmt: skip
+        file_appeal(
+            session,
+            OFFICER,
+            decision_no="湘医保协〔2025〕24号",
+            national_code=cast.doctor,
+            received_on=date(2025, 10, 17),
+        )
     assert refused.value.field == "received_on"
 
 
 def test_an_expert_panel_pauses_the_clock(session: Session, cast: Cast) -> None:
     case(session, cast, "湘医保协〔2025〕25号", date(2025, 5, 6), cast.doctor, 4)
-    appeal = file_appeal(session, OFFICER, decision_no="湘医保协〔2025〕25号",
-                         national_code=cast.doctor, received_on=date(2025, 5, 12))  # fmt: skip
+    appeal = file_appeal(
+        session,
+        OFFICER,
+        decision_no="湘医保协〔2025〕25号",
+        national_code=cast.doctor,
+        received_on=date(2025, 5, 12),
+    )
     assert appeal.id is not None
     paused = expert_panel(session, OFFICER, appeal.id, date(2025, 5, 19), date(2025, 6, 30))
     assert paused.state == "expert_panel"
@@ -102,8 +139,14 @@ def test_an_expert_panel_pauses_the_clock(session: Session, cast: Cast) -> None:
 
 def test_a_repair_needs_the_institution_then_the_agency(session: Session, cast: Cast) -> None:
     case(session, cast, "湘医保协〔2025〕26号", date(2025, 5, 6), cast.nurse, 6)
-    app = apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="exam",
-                       param="95", applied_on=date(2025, 6, 2))  # fmt: skip
+    app = apply_repair(
+        session,
+        HOSPITAL_ADMIN,
+        national_code=cast.nurse,
+        route="exam",
+        param="95",
+        applied_on=date(2025, 6, 2),
+    )
     assert app.id is not None
     with pytest.raises(ServiceError, match="先机构审核"):
         decide_repair(session, OFFICER, app.id, approve=True, on=date(2025, 6, 3), level="agency")
@@ -122,8 +165,14 @@ def test_a_second_exam_repair_in_a_year_is_refused_and_writes_nothing(
 ) -> None:
     case(session, cast, "湘医保协〔2025〕27号", date(2025, 5, 6), cast.nurse, 6)
     for n, day in enumerate((date(2025, 6, 5), date(2025, 7, 7))):
-        app = apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="exam",
-                           param="88", applied_on=day)  # fmt: skip
+        app = apply_repair(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            route="exam",
+            param="88",
+            applied_on=day,
+        )
         assert app.id is not None
         decide_repair(session, HOSPITAL_ADMIN, app.id, approve=True, on=day, level="institution")
         before = ledger_count(session)
@@ -135,12 +184,24 @@ def test_a_second_exam_repair_in_a_year_is_refused_and_writes_nothing(
 
 def test_a_repair_route_and_parameter_are_checked(session: Session, cast: Cast) -> None:
     with pytest.raises(ServiceError) as refused:
-        apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="yoga", param=None,
-                     applied_on=date(2025, 6, 2))  # fmt: skip
+        apply_repair(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            route="yoga",
+            param=None,
+            applied_on=date(2025, 6, 2),
+        )
     assert refused.value.field == "route"
     with pytest.raises(ServiceError) as refused:
-        apply_repair(session, HOSPITAL_ADMIN, national_code=cast.nurse, route="article",
-                     param="county", applied_on=date(2025, 6, 2))  # fmt: skip
+        apply_repair(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            route="article",
+            param="county",
+            applied_on=date(2025, 6, 2),
+        )
     assert refused.value.field == "param"
 
 
@@ -157,8 +218,14 @@ def test_restoration_after_the_period_with_points_below_9(session: Session, cast
         session, OFFICER, app.id, approve=True, on=date(2025, 6, 4), level="agency"
     )
     assert (refused.state, refused.refusal) == ("refused", "修复后记分仍未低于规定分值")
-    repair = apply_repair(session, HOSPITAL_ADMIN, national_code=cast.doctor, route="article",
-                          param="province", applied_on=date(2025, 6, 5))  # fmt: skip
+    repair = apply_repair(
+        session,
+        HOSPITAL_ADMIN,
+        national_code=cast.doctor,
+        route="article",
+        param="province",
+        applied_on=date(2025, 6, 5),
+    )
     assert repair.id is not None
     decide_repair(
         session, HOSPITAL_ADMIN, repair.id, approve=True, on=date(2025, 6, 5), level="institution"
@@ -189,8 +256,13 @@ def test_hunan_refuses_to_shorten_a_period(session: Session, cast: Cast) -> None
     case(session, cast, "湘医保协〔2025〕29号", date(2025, 5, 6), cast.doctor, 11)
     before = ledger_count(session)
     with pytest.raises(ServiceError) as refused:
-        shorten_period(session, OFFICER, national_code=cast.doctor, on=date(2025, 7, 1),
-                       new_end=date(2025, 7, 31))  # fmt: skip
+        shorten_period(
+            session,
+            OFFICER,
+            national_code=cast.doctor,
+            on=date(2025, 7, 1),
+            new_end=date(2025, 7, 31),
+        )
     assert refused.value.field == "new_end"
     assert ledger_count(session) == before
 
@@ -198,8 +270,14 @@ def test_hunan_refuses_to_shorten_a_period(session: Session, cast: Cast) -> None
 def test_no_registration_while_suspended_anywhere(session: Session, cast: Cast) -> None:
     case(session, cast, "湘医保协〔2025〕30号", date(2025, 5, 6), cast.nurse, 10)
     with pytest.raises(ServiceError) as refused:
-        register(session, HOSPITAL_ADMIN, national_code=cast.nurse, institution_code=cast.hospital_b,
-                 registered_on=date(2025, 7, 1), commitment_signed_on=date(2025, 7, 1))  # fmt: skip
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            institution_code=cast.hospital_b,
+            registered_on=date(2025, 7, 1),
+            commitment_signed_on=date(2025, 7, 1),
+        )
     assert refused.value.field == "national_code"
     assert "暂停" in refused.value.message and "2025-09-30" in refused.value.message
 
@@ -207,12 +285,31 @@ def test_no_registration_while_suspended_anywhere(session: Session, cast: Cast) 
 def test_no_registration_at_an_institution_with_a_suspended_agreement(
     session: Session, cast: Cast
 ) -> None:
-    record_agreement_action(session, OFFICER, institution_code=cast.hospital_b, action="suspended",
-                            decided_on=date(2025, 6, 1), effective_from=date(2025, 6, 1),
-                            until=date(2025, 8, 31), document_no="湘医保协〔2025〕31号")  # fmt: skip
+    record_agreement_action(
+        session,
+        OFFICER,
+        institution_code=cast.hospital_b,
+        action="suspended",
+        decided_on=date(2025, 6, 1),
+        effective_from=date(2025, 6, 1),
+        until=date(2025, 8, 31),
+        document_no="湘医保协〔2025〕31号",
+    )
     with pytest.raises(ServiceError, match="暂停") as refused:
-        register(session, HOSPITAL_ADMIN, national_code=cast.nurse, institution_code=cast.hospital_b,
-                 registered_on=date(2025, 7, 1), commitment_signed_on=date(2025, 7, 1))  # fmt: skip
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            institution_code=cast.hospital_b,
+            registered_on=date(2025, 7, 1),
+            commitment_signed_on=date(2025, 7, 1),
+        )
     assert refused.value.field == "institution_code"
-    register(session, HOSPITAL_ADMIN, national_code=cast.nurse, institution_code=cast.hospital_b,
-             registered_on=date(2025, 9, 1), commitment_signed_on=date(2025, 9, 1))  # fmt: skip
+    register(
+        session,
+        HOSPITAL_ADMIN,
+        national_code=cast.nurse,
+        institution_code=cast.hospital_b,
+        registered_on=date(2025, 9, 1),
+        commitment_signed_on=date(2025, 9, 1),
+    )
