@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from scoring.engine import Timeline
@@ -67,11 +68,15 @@ def decode(text: str) -> Timeline:
     return Timeline(practitioner_ruleset(data["ruleset"]), [], snapshots, totals, [])
 
 
+@lru_cache(maxsize=4096)
+def _no_history(ruleset_id: str, day: date) -> StatusOn:
+    return Timeline(practitioner_ruleset(ruleset_id), [], [], [], []).status_on(day)
+
+
 def cached_status(text: str | None, ruleset_id: str, day: date) -> StatusOn | None:
     """The status on ``day`` from the cache, or None when ``day`` needs a replay."""
     if not text:
-        ruleset = practitioner_ruleset(ruleset_id)
-        return Timeline(ruleset, [], [], [], []).status_on(day)
+        return _no_history(ruleset_id, day)  # most people: no history, normal
     timeline = decode(text)
     if timeline.last_date is not None and day < timeline.last_date:
         return None

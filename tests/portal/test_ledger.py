@@ -198,3 +198,23 @@ def test_the_cache_answers_like_a_replay_and_verify_proves_it(
     fixed = verify.check(engine, rebuild=True)
     assert fixed.rebuilt == 1
     assert verify.check(engine).ok
+
+
+def test_the_fast_lookup_agrees_with_the_service_on_any_date(
+    session: Session, engine: Engine, cast: Cast
+) -> None:
+    from portal.services.lookup import status_by_code
+
+    penalty(
+        session, cast, "湘医保罚〔2025〕13号", date(2025, 5, 12), Finding(cast.doctor, points=9)
+    )
+    penalty(session, cast, "湘医保罚〔2025〕14号", date(2025, 8, 4), Finding(cast.doctor, points=1))
+    session.commit()
+    with engine.connect() as conn:
+        for day in (date(2025, 5, 1), date(2025, 6, 15), date(2025, 8, 20), date(2026, 1, 5)):
+            found = status_by_code(conn, cast.doctor, day)
+            assert found is not None and found.name == "张伟"
+            assert found.status == status_on(session, cast.doctor, day)
+        assert status_by_code(conn, "D43010299999", date(2025, 6, 1)) is None
+        nurse = status_by_code(conn, cast.nurse, date(2025, 6, 1))
+        assert nurse is not None and nurse.status.status == "normal"
