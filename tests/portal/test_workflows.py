@@ -313,3 +313,31 @@ def test_no_registration_at_an_institution_with_a_suspended_agreement(
         registered_on=date(2025, 9, 1),
         commitment_signed_on=date(2025, 9, 1),
     )
+
+
+def test_institutions_with_many_restricted_people_and_suspended_principals_are_flagged(
+    session: Session, cast: Cast
+) -> None:
+    from portal.services.flags import institution_flags
+
+    assert institution_flags(session, 2025) == []
+    case(session, cast, "湘医保协〔2025〕40号", date(2025, 5, 6), cast.doctor, 10)
+    case(session, cast, "湘医保协〔2025〕41号", date(2025, 5, 6), cast.nurse, 9)
+    record_case(
+        session,
+        OFFICER,
+        institution_code=cast.pharmacies[0],
+        decision_type="agreement_action",
+        legal_basis="服务协议",
+        document_no="湘医保协〔2025〕42号",
+        decision_date=date(2025, 5, 7),
+        amount=None,
+        findings=[Finding(cast.principal, points=9)],
+        as_of=date(2025, 5, 7),
+    )
+    flags = {f.code: f for f in institution_flags(session, 2025)}
+    assert flags[cast.hospital_a].suspended == 2 and flags[cast.hospital_a].registered == 2
+    assert "第三十条" in flags[cast.hospital_a].reasons[0]
+    assert flags[cast.hospital_b].registered == 1  # the doctor alone: 1 of 1
+    assert all(code in flags for code in cast.pharmacies)
+    assert institution_flags(session, 2026) == []
