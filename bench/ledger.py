@@ -62,7 +62,8 @@ def run(engine: Engine, n: int, lookups: int, cases: int) -> None:
             bare = time.perf_counter() - t0
             t0 = time.perf_counter()
             for code in sample_codes:
-                status_by_code(conn, code, AS_OF)
+                found = status_by_code(conn, code, AS_OF)
+                assert found is not None and found.national_code == code
             look = time.perf_counter() - t0
     base_rate = timed("baseline: bare primary-key select", lookups, bare)
     look_rate = timed("(a) status look-up by national code", lookups, look)

@@ -21,6 +21,7 @@ from scoring.model import (
     STATUS_OF_KIND,
     Appeal,
     Event,
+    Linked,
     Outcome,
     Period,
     Repair,
@@ -200,6 +201,13 @@ class _Replay:
                     f"{event.date.isoformat()} is before {rs.id} took effect on "
                     f"{rs.effective_from.isoformat()} ({rs.effective_ref})",
                 )
+            if isinstance(event, Linked) and (
+                event.kind not in ("suspension", "termination")
+                or (event.kind == "suspension" and (event.end is None or event.end < event.start))
+            ):
+                raise InputError(
+                    f"events[{i}].end", "a linked suspension needs a last day on or after its start"
+                )
             if rs.effective_to is not None and event.date > rs.effective_to:
                 self.warnings.append(
                     f"events[{i}] ({event.date.isoformat()}) is after {rs.id} expired on "
@@ -334,6 +342,8 @@ class _Replay:
                     self.outcomes[i] = self._restore(i, event)
                 elif isinstance(event, Shorten):
                     self.outcomes[i] = self._shorten(i, event)
+                elif isinstance(event, Linked):
+                    self.outcomes[i] = self._linked(i, event)
             self._snapshot(day)
         outcomes = [o for o in self.outcomes if o is not None]
         assert len(outcomes) == len(self.events)
@@ -386,9 +396,9 @@ class _Replay:
             f"{before} → {after}; {chosen.describe()}; starts {start.isoformat()} ({rs.start_ref})"
         )
         if chosen.kind == "suspension":
-            self._add_suspension(case, chosen, start, cause)
+            self._add_suspension(case.date, start, months_period_end(start, chosen.length), cause)
         else:
-            self._add_termination(case, chosen, start, cause)
+            self._add_termination(case.date, start, years_later(start, chosen.length), cause)
 
     def _add_cancellation(self, case: _Case, start: date) -> None:
         """Anhui-Rules Art. 18: 同步取消其医保支付资格 — no period, no restoration (I-3)."""
@@ -397,7 +407,7 @@ class _Replay:
         )
         self.periods.append(Period("cancellation", start, None, None, case.date, (cause,)))
 
-    def _add_suspension(self, case: _Case, row: Consequence, start: date, cause: str) -> None:
+    def _add_suspension(self, decided_on: date, start: date, end: date, cause: str) -> None:
         """RULES §5.2 steps 4, 6: whole months; merge with a touching unrestored suspension.
 
         A suspension that arises while the person is terminated (or cancelled) has no effect.
@@ -407,8 +417,7 @@ class _Replay:
         for p in self.periods:
             if p.kind != "suspension" and p.in_force(start):
                 return
-        end = months_period_end(start, row.length)
-        merged = Period("suspension", start, end, None, case.date, (cause,))
+        merged = Period("suspension", start, end, None, decided_on, (cause,))
         keep: list[Period] = []
         for p in self.periods:
             if (
@@ -432,10 +441,9 @@ class _Replay:
         keep.append(merged)
         self.periods = keep
 
-    def _add_termination(self, case: _Case, row: Consequence, start: date, cause: str) -> None:
+    def _add_termination(self, decided_on: date, start: date, reregister: date, cause: str) -> None:
         """RULES §5.2 step 5: re-registration from the same date n years later; if already
         terminated, the later re-registration date stands."""
-        reregister = years_later(start, row.length)
         for n, p in enumerate(self.periods):
             if p.kind == "termination" and _unrestored_at(p, start):
                 assert p.reregister_from is not None
@@ -446,7 +454,25 @@ class _Replay:
                     causes=(*p.causes, cause + "; the later re-registration date stands"),
                 )
                 return
-        self.periods.append(Period("termination", start, None, reregister, case.date, (cause,)))
+        self.periods.append(Period("termination", start, None, reregister, decided_on, (cause,)))
+
+    def _linked(self, i: int, event: Linked) -> Outcome:
+        """RULES §5.4: the institution's agreement suspended or terminated restricts its
+        responsible persons (National-Procedure Art. 34; Anhui-Rules Art. 21).
+
+        A linked suspension runs for the agreement's suspension; the person's own suspension
+        runs on after a reinstatement (Hunan-Rules Art. 10; Anhui-Rules Art. 22). The texts
+        set no re-registration ban for a linked termination: restoration may be approved at
+        once, with the points condition of the ruleset.
+        """
+        what = event.cause or "the institution's agreement action"
+        cause = f"events[{i}] of {event.date.isoformat()}: {what} (RULES §5.4)"
+        if event.kind == "suspension":
+            assert event.end is not None
+            self._add_suspension(event.date, event.start, event.end, cause)
+        else:
+            self._add_termination(event.date, event.start, event.start, cause)
+        return Outcome(i, "linked", accepted=True, explain=cause)
 
     def _repair(self, i: int, event: Repair) -> Outcome:
         """RULES §7: grant min(route value, what is left of the yearly cap, the year's points).

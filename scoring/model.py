@@ -67,7 +67,18 @@ class Shorten:
     end: dt.date
 
 
-Event = Score | Repair | Restore | Appeal | Shorten
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """A restriction that follows the institution's agreement action (RULES §5.4)."""
+
+    date: dt.date
+    kind: Literal["suspension", "termination"]
+    start: dt.date
+    end: dt.date | None = None  # last day of a linked suspension
+    cause: str = ""
+
+
+Event = Score | Repair | Restore | Appeal | Shorten | Linked
 
 
 @dataclass(frozen=True, slots=True)

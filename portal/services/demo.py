@@ -289,6 +289,8 @@ def generate(
             ):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))  # fresh statistics after a bulk load, for the planner
     return summary
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from portal.models import LedgerEntry, Practitioner, StatusCache, table
 from portal.services import cache
@@ -21,9 +21,17 @@ from scoring.model import StatusOn
 PEOPLE = table(Practitioner)
 CACHE = table(StatusCache)
 LEDGER = table(LedgerEntry)
-_BY_CODE = select(
-    PEOPLE.c.id, PEOPLE.c.national_code, PEOPLE.c.name, PEOPLE.c.ruleset, CACHE.c.timeline
-).select_from(PEOPLE.outerjoin(CACHE, CACHE.c.practitioner_id == PEOPLE.c.id))
+_BY_CODE = (
+    select(PEOPLE.c.id, PEOPLE.c.national_code, PEOPLE.c.name, PEOPLE.c.ruleset)
+    .add_columns(CACHE.c.timeline)
+    .select_from(PEOPLE.outerjoin(CACHE, CACHE.c.practitioner_id == PEOPLE.c.id))
+    .where(PEOPLE.c.national_code == bindparam("code", type_=PEOPLE.c.national_code.type))
+)
+_LEDGER_OF = (
+    select(LEDGER)
+    .where(LEDGER.c.practitioner_id == bindparam("id", type_=LEDGER.c.practitioner_id.type))
+    .order_by(LEDGER.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -41,10 +49,6 @@ def status_by_code(conn: Connection, national_code: str, on: date) -> Found | No
         return None
     status = cache.cached_status(row.timeline, row.ruleset, on)
     if status is None:
-        entries: list[Any] = list(
-            conn.execute(
-                select(LEDGER).where(LEDGER.c.practitioner_id == row.id).order_by(LEDGER.c.id)
-            )
-        )
+        entries: list[Any] = list(conn.execute(_LEDGER_OF, {"id": row.id}))
         status = replay_entries(row.ruleset, entries).status_on(on)
     return Found(row.id, row.national_code, row.name, status)

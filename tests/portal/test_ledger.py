@@ -213,8 +213,9 @@ def test_the_fast_lookup_agrees_with_the_service_on_any_date(
     with engine.connect() as conn:
         for day in (date(2025, 5, 1), date(2025, 6, 15), date(2025, 8, 20), date(2026, 1, 5)):
             found = status_by_code(conn, cast.doctor, day)
-            assert found is not None and found.name == "张伟"
+            assert found is not None and (found.national_code, found.name) == (cast.doctor, "张伟")
             assert found.status == status_on(session, cast.doctor, day)
         assert status_by_code(conn, "D43010299999", date(2025, 6, 1)) is None
         nurse = status_by_code(conn, cast.nurse, date(2025, 6, 1))
-        assert nurse is not None and nurse.status.status == "normal"
+        assert nurse is not None and (nurse.national_code, nurse.name) == (cast.nurse, "李娜")
+        assert nurse.status.status == "normal"
