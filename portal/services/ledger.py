@@ -22,7 +22,7 @@ from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit, get_institution, get_practitioner
 from scoring.engine import Timeline, evaluate
 from scoring.errors import InputError
-from scoring.model import Appeal, Event, Repair, Restore, Score, Shorten, StatusOn
+from scoring.model import Appeal, Event, Linked, Repair, Restore, Score, Shorten, StatusOn
 from scoring.points import situation_points, tier_points
 from scoring.rulesets import ADJUSTMENTS, RESPONSIBILITIES, practitioner_ruleset
 
@@ -60,6 +60,15 @@ def entry_event(entry: LedgerEntry) -> Event:
         return Appeal(day, str(entry.decision_id), int(data["points"]))
     if entry.kind == "shorten":
         return Shorten(day, date.fromisoformat(data["end"]))
+    if entry.kind == "linked":
+        end = data.get("end")
+        return Linked(
+            day,
+            data["kind"],
+            date.fromisoformat(data["start"]),
+            date.fromisoformat(end) if end else None,
+            data.get("cause", ""),
+        )
     raise ValueError(f"ledger entry {entry.id}: unknown kind {entry.kind!r}")
 
 

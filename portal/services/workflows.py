@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -595,9 +595,16 @@ def record_agreement_action(
     effective_from: date,
     until: date | None,
     document_no: str,
+    responsible: list[str] | tuple[str, ...] = (),
 ) -> AgreementAction:
-    """中止 / 解除 / 恢复 an institution's agreement (National-Procedure Art. 34; Hunan-Rules
-    Art. 10; Hainan-Rules Art. 25 caps a suspension at 6 months)."""
+    """中止 / 解除 / 恢复 an institution's agreement, and what follows for its responsible
+    persons (National-Procedure Art. 34; Anhui-Rules Art. 21-22; Hunan-Rules Art. 10).
+
+    Suspended: each responsible person is suspended for the agreement's suspension (Hainan-
+    Rules Art. 25 caps it at 6 months). Terminated: each is terminated. Reinstated early:
+    the linked suspensions end the day before, while a person's own suspension runs on
+    (Hunan-Rules Art. 10). Persons without responsibility stay normal.
+    """
     institution = get_institution(session, institution_code)
     if action not in ("suspended", "terminated", "reinstated"):
         raise ServiceError(
@@ -607,8 +614,16 @@ def record_agreement_action(
         raise ServiceError("effective_from", "生效日期不能早于决定日期")
     if until is not None and until < effective_from:
         raise ServiceError("until", "截止日期不能早于生效日期")
+    if action == "suspended" and until is None:
+        raise ServiceError("until", "中止医保协议须载明中止期限的截止日期")
     if not document_no.strip():
         raise ServiceError("document_no", "请填写文书编号")
+    people = []
+    for i, code in enumerate(responsible):
+        try:
+            people.append(get_practitioner(session, code))
+        except NotFound as exc:
+            raise ServiceError(f"responsible[{i}]", exc.message) from exc
     record = AgreementAction(
         institution_id=institution.id or 0,
         action=action,
@@ -621,4 +636,44 @@ def record_agreement_action(
     session.add(record)
     session.flush()
     audit(session, act, f"agreement_{action}", "institution", institution.id, document=document_no)
+    ledger.lock_people(session, [p.id or 0 for p in people])
+    for person in people:
+        if action == "reinstated":
+            _end_linked(session, act, person, institution.code, effective_from)
+        else:
+            payload = {
+                "kind": "suspension" if action == "suspended" else "termination",
+                "start": effective_from.isoformat(),
+                "end": until.isoformat() if action == "suspended" and until else None,
+                "institution": institution.code,
+                "cause": f"{institution.name}医保协议{'中止' if action == 'suspended' else '解除'}"
+                f"（{document_no.strip()}）",
+            }
+            ledger.append(session, act, person, "linked", decided_on, payload)
+        ledger.recompute(session, person, decided_on)
     return record
+
+
+def _end_linked(
+    session: Session, act: Act, person: Practitioner, institution_code: str, reinstated: date
+) -> None:
+    """End the person's linked suspensions from this institution the day before it was
+    reinstated (a correction that supersedes the entry; the old one stays)."""
+    last = reinstated - timedelta(days=1)
+    for entry in ledger.live_entries(ledger.person_entries(session, person.id or 0)):
+        data = json.loads(entry.payload)
+        if entry.kind != "linked" or data.get("institution") != institution_code:
+            continue
+        if data["kind"] == "suspension" and data["end"] and date.fromisoformat(data["end"]) > last:
+            end = max(last, date.fromisoformat(data["start"]))
+            ledger.correct_entry(
+                session,
+                Act(
+                    act.actor,
+                    act.at,
+                    f"机构恢复定点，关联暂停于 {end.isoformat()} 截止（湘细则第十条）",
+                ),
+                entry.id or 0,
+                {"end": end.isoformat()},
+                reinstated,
+            )

@@ -341,3 +341,73 @@ def test_institutions_with_many_restricted_people_and_suspended_principals_are_f
     assert flags[cast.hospital_b].registered == 1  # the doctor alone: 1 of 1
     assert all(code in flags for code in cast.pharmacies)
     assert institution_flags(session, 2026) == []
+
+
+def test_an_agreement_suspension_suspends_only_the_responsible_persons(
+    session: Session, cast: Cast
+) -> None:
+    record_agreement_action(
+        session,
+        OFFICER,
+        institution_code=cast.hospital_a,
+        action="suspended",
+        decided_on=date(2025, 6, 2),
+        effective_from=date(2025, 6, 2),
+        until=date(2025, 8, 31),
+        document_no="湘医保协〔2025〕50号",
+        responsible=[cast.doctor],
+    )
+    during = status_on(session, cast.doctor, date(2025, 7, 1))
+    assert (during.status, during.period_end) == ("suspended", date(2025, 8, 31))
+    assert "医保协议中止" in " ".join(during.explain)
+    assert status_on(session, cast.nurse, date(2025, 7, 1)).status == "normal"
+
+
+def test_after_an_early_reinstatement_the_person_s_own_suspension_runs_on(
+    session: Session, cast: Cast
+) -> None:
+    record_agreement_action(
+        session,
+        OFFICER,
+        institution_code=cast.hospital_a,
+        action="suspended",
+        decided_on=date(2025, 5, 6),
+        effective_from=date(2025, 5, 6),
+        until=date(2025, 10, 31),
+        document_no="湘医保协〔2025〕51号",
+        responsible=[cast.nurse],
+    )
+    case(session, cast, "湘医保协〔2025〕52号", date(2025, 5, 6), cast.nurse, 9)  # own: Jun-Jul
+    record_agreement_action(
+        session,
+        OFFICER,
+        institution_code=cast.hospital_a,
+        action="reinstated",
+        decided_on=date(2025, 6, 16),
+        effective_from=date(2025, 6, 16),
+        until=None,
+        document_no="湘医保协〔2025〕53号",
+        responsible=[cast.nurse],
+    )
+    july = status_on(session, cast.nurse, date(2025, 7, 15))
+    assert (july.status, july.period_start, july.period_end) == (
+        "suspended",
+        date(2025, 5, 6),
+        date(2025, 7, 31),
+    )
+
+
+def test_an_agreement_suspension_needs_its_end_date(session: Session, cast: Cast) -> None:
+    with pytest.raises(ServiceError) as refused:
+        record_agreement_action(
+            session,
+            OFFICER,
+            institution_code=cast.hospital_a,
+            action="suspended",
+            decided_on=date(2025, 6, 2),
+            effective_from=date(2025, 6, 2),
+            until=None,
+            document_no="湘医保协〔2025〕54号",
+            responsible=[cast.doctor],
+        )
+    assert refused.value.field == "until"

@@ -123,3 +123,23 @@ def test_an_event_after_the_ruleset_expired_is_evaluated_with_a_warning() -> Non
     timeline = evaluate(HUNAN, [Score(date(2027, 3, 5), 3)])
     assert timeline.year_points_on(date(2027, 3, 5)) == 3
     assert any("I-1" in w for w in timeline.warnings)
+
+
+def test_a_linked_termination_can_be_restored_on_approval_with_the_points_rule() -> None:
+    from scoring import Linked
+
+    events = [
+        Linked(date(2025, 6, 2), "termination", date(2025, 6, 2), cause="agreement terminated"),
+        Restore(date(2025, 9, 1)),
+    ]
+    timeline = evaluate(HUNAN, events)
+    assert timeline.status_on(date(2025, 7, 1)).status == "terminated"
+    assert timeline.outcomes[1].accepted
+    assert timeline.status_on(date(2025, 9, 1)).status == "normal"
+
+
+def test_a_linked_suspension_needs_an_end() -> None:
+    from scoring import Linked
+
+    with pytest.raises(InputError, match=r"events\[0\]\.end"):
+        evaluate(HUNAN, [Linked(date(2025, 6, 2), "suspension", date(2025, 6, 2))])
