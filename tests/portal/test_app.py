@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -58,13 +59,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served() -> Iterator[str]:
+def served(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
         [str(PORTAL), "serve", "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PORTAL_RULESET": "hainan-2025"},
+        env={
+            **os.environ,
+            "PORTAL_RULESET": "hainan-2025",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        },
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -80,10 +85,13 @@ def served() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def test_portal_serve_runs_a_real_server(served: str) -> None:
+def test_portal_serve_migrates_and_runs_a_real_server(served: str, tmp_path: Path) -> None:
     with urllib.request.urlopen(served + "/", timeout=5) as response:
         page = response.read().decode("utf-8")
     assert "默认：hainan-2025" in page
+    with sqlite3.connect(tmp_path / "served.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"practitioner", "ledger_entry", "status_cache"} <= tables
 
 
 def test_portal_serve_refuses_bad_settings() -> None:
