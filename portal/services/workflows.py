@@ -432,6 +432,60 @@ def apply_repair(
     return application
 
 
+Application = RepairApplication | RestorationApplication
+
+
+def _check_step(application: Application, level: str, on: date) -> None:
+    """Two steps, in order: the institution, then the agency."""
+    expected = {"institution": "applied", "agency": "institution_approved"}.get(level)
+    if expected is None:
+        raise ServiceError("level", "审核层级应为 institution 或 agency")
+    if application.state != expected:
+        raise ServiceError(
+            "application_id", "该申请不在待本级审核状态（先由所在机构审核，再由经办机构审核）"
+        )
+    if on < application.applied_on:
+        raise ServiceError("on", "审核日期不能早于申请日期")
+
+
+def _agency_decides(
+    session: Session,
+    act: Act,
+    application: Application,
+    *,
+    approve: bool,
+    event: Event,
+    kind: str,
+    payload: dict[str, object],
+) -> Outcome:
+    """Try the event on the engine; append it only when approved and accepted."""
+    person = session.get(Practitioner, application.practitioner_id)
+    assert person is not None
+    ledger.lock_people(session, [person.id or 0])
+    outcome = _try(session, person, event)
+    application.agency_decided_on = event.date
+    if approve and outcome.accepted:
+        entry = ledger.append(session, act, person, kind, event.date, payload)
+        application.ledger_entry_id = entry.id
+        application.state = "approved"
+        ledger.recompute(session, person, event.date)
+    else:
+        application.state = "refused"
+        application.refusal = (
+            REFUSAL_ZH.get(outcome.reason or "", outcome.reason or "")
+            if approve
+            else act.reason or "经办机构审核未通过"
+        )
+    return outcome
+
+
+def _institution_decides(application: Application, act: Act, approve: bool, on: date) -> None:
+    application.institution_decided_on = on
+    application.state = "institution_approved" if approve else "refused"
+    if not approve:
+        application.refusal = act.reason or "所在机构审核未通过"
+
+
 def decide_repair(
     session: Session, act: Act, application_id: int, *, approve: bool, on: date, level: str
 ) -> RepairApplication:
@@ -443,48 +497,29 @@ def decide_repair(
     application = session.get(RepairApplication, application_id)
     if application is None:
         raise NotFound("application_id", f"未找到修复申请 {application_id}")
-    expected = {"institution": "applied", "agency": "institution_approved"}.get(level)
-    if expected is None:
-        raise ServiceError("level", "审核层级应为 institution 或 agency")
-    if application.state != expected:
-        raise ServiceError(
-            "application_id", "该申请不在待本级审核状态（先机构审核，后经办机构审核）"
-        )
-    if on < application.applied_on:
-        raise ServiceError("on", "审核日期不能早于申请日期")
+    _check_step(application, level, on)
     if level == "institution":
-        application.state = "institution_approved" if approve else "refused"
-        application.institution_decided_on = on
+        _institution_decides(application, act, approve, on)
         application.institution_decided_by = act.actor
-        if not approve:
-            application.refusal = act.reason or "所在机构审核未通过"
     else:
-        application.agency_decided_on = on
         application.agency_decided_by = act.actor
         person = session.get(Practitioner, application.practitioner_id)
         assert person is not None
-        ledger.lock_people(session, [person.id or 0])
+        route = practitioner_ruleset(person.ruleset).routes[application.route]
         param: str | int | None = application.param or None
-        if param is not None and practitioner_ruleset(person.ruleset).routes[
-            application.route
-        ].param in ("score", "points"):
+        if param is not None and route.param in ("score", "points"):
             param = int(param)
-        outcome = _try(session, person, Repair(on, application.route, param))
-        if approve and outcome.accepted:
-            entry = ledger.append(
-                session, act, person, "repair", on, {"route": application.route, "param": param}
-            )
-            application.ledger_entry_id = entry.id
+        outcome = _agency_decides(
+            session,
+            act,
+            application,
+            approve=approve,
+            event=Repair(on, route.id, param),
+            kind="repair",
+            payload={"route": route.id, "param": param},
+        )
+        if application.state == "approved":
             application.granted = outcome.granted
-            application.state = "approved"
-            ledger.recompute(session, person, on)
-        else:
-            application.state = "refused"
-            application.refusal = (
-                REFUSAL_ZH.get(outcome.reason or "", outcome.reason or "")
-                if approve
-                else act.reason or "经办机构审核未通过"
-            )
     session.add(application)
     audit(
         session,
@@ -530,39 +565,21 @@ def decide_restoration(
     application = session.get(RestorationApplication, application_id)
     if application is None:
         raise NotFound("application_id", f"未找到恢复申请 {application_id}")
-    expected = {"institution": "applied", "agency": "institution_approved"}.get(level)
-    if expected is None:
-        raise ServiceError("level", "审核层级应为 institution 或 agency")
-    if application.state != expected:
-        raise ServiceError(
-            "application_id", "该申请不在待本级审核状态（先机构审核，后经办机构评估）"
-        )
-    if on < application.applied_on:
-        raise ServiceError("on", "审核日期不能早于申请日期")
+    _check_step(application, level, on)
     if level == "institution":
-        application.institution_decided_on = on
-        application.state = "institution_approved" if approve else "refused"
-        if not approve:
-            application.refusal = act.reason or "所在机构审核未通过"
+        _institution_decides(application, act, approve, on)
     else:
-        application.agency_decided_on = on
-        person = session.get(Practitioner, application.practitioner_id)
-        assert person is not None
-        ledger.lock_people(session, [person.id or 0])
-        outcome = _try(session, person, Restore(on))
-        if approve and outcome.accepted:
-            entry = ledger.append(session, act, person, "restore", on, {})
-            application.ledger_entry_id = entry.id
+        outcome = _agency_decides(
+            session,
+            act,
+            application,
+            approve=approve,
+            event=Restore(on),
+            kind="restore",
+            payload={},
+        )
+        if application.state == "approved":
             application.effective = outcome.effective
-            application.state = "approved"
-            ledger.recompute(session, person, on)
-        else:
-            application.state = "refused"
-            application.refusal = (
-                REFUSAL_ZH.get(outcome.reason or "", outcome.reason or "")
-                if approve
-                else act.reason or "经办机构评估未通过"
-            )
     session.add(application)
     audit(session, act, f"decide_restoration_{level}", "restoration_application", application.id)
     return application

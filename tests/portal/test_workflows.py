@@ -148,7 +148,7 @@ def test_a_repair_needs_the_institution_then_the_agency(session: Session, cast: 
         applied_on=date(2025, 6, 2),
     )
     assert app.id is not None
-    with pytest.raises(ServiceError, match="先机构审核"):
+    with pytest.raises(ServiceError, match="先由所在机构审核"):
         decide_repair(session, OFFICER, app.id, approve=True, on=date(2025, 6, 3), level="agency")
     decide_repair(
         session, HOSPITAL_ADMIN, app.id, approve=True, on=date(2025, 6, 3), level="institution"
