@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, bindparam, delete, func, select, update
 
-from portal.models import LedgerEntry, Practitioner, StatusCache, table
+from portal.models import LedgerEntry, Practitioner, Registration, StatusCache, table
 from portal.services import cache
 from portal.services.ledger import replay_entries
 
@@ -110,3 +111,42 @@ def _codes(conn: Any, ids: list[int]) -> dict[int, str]:
         query = select(PEOPLE.c.id, PEOPLE.c.national_code).where(PEOPLE.c.id.in_(chunk))
         codes.update(conn.execute(query).all())
     return codes
+
+
+def refresh_statuses(engine: Engine, on: date) -> int:
+    """Bring every active registration's stored status to the status in force on ``on``.
+
+    Statuses change with time alone (a Hunan period starts next month; RULES §5.2 step 9),
+    so this runs daily; it reads only the cache. Returns how many registrations changed.
+    """
+    registrations = table(Registration)
+    active = registrations.c.deregistered_on.is_(None)
+    changed = 0
+    with engine.begin() as conn:
+        wanted: dict[int, str] = {}
+        for person_id, text in conn.execute(select(CACHE.c.practitioner_id, CACHE.c.timeline)):
+            status = cache.decode(text).status_on(on).status
+            if status != "normal":
+                wanted[person_id] = status
+        stored = conn.execute(
+            select(registrations.c.id, registrations.c.practitioner_id, registrations.c.status)
+            .where(active)
+            .where(
+                (registrations.c.status != "normal")
+                | registrations.c.practitioner_id.in_(list(wanted) or [-1])
+            )
+        )
+        updates = [
+            {"rid": rid, "status": wanted.get(pid, "normal")}
+            for rid, pid, status in stored
+            if wanted.get(pid, "normal") != status
+        ]
+        if updates:
+            conn.execute(
+                update(registrations)
+                .where(registrations.c.id == bindparam("rid"))
+                .values(status=bindparam("status")),
+                updates,
+            )
+        changed = len(updates)
+    return changed

@@ -219,3 +219,17 @@ def test_the_fast_lookup_agrees_with_the_service_on_any_date(
         nurse = status_by_code(conn, cast.nurse, date(2025, 6, 1))
         assert nurse is not None and (nurse.national_code, nurse.name) == (cast.nurse, "李娜")
         assert nurse.status.status == "normal"
+
+
+def test_stored_registration_statuses_follow_the_calendar_when_refreshed(
+    session: Session, engine: Engine, cast: Cast
+) -> None:
+    penalty(
+        session, cast, "湘医保罚〔2025〕15号", date(2025, 5, 12), Finding(cast.doctor, points=9)
+    )
+    session.commit()
+    assert statuses(session, cast.doctor) == {"normal"}  # suspended only from 1 June
+    assert verify.refresh_statuses(engine, date(2025, 6, 2)) == 2  # both hospitals
+    session.rollback()  # end the read snapshot taken before the refresh
+    assert statuses(session, cast.doctor) == {"suspended"}
+    assert verify.refresh_statuses(engine, date(2025, 6, 3)) == 0
