@@ -46,3 +46,23 @@ def test_a_bad_database_url_is_named(tmp_path: Path) -> None:
         [str(PORTAL), "db", "upgrade"], capture_output=True, text=True, env=env, check=False
     )
     assert out.returncode != 0 and "DATABASE_URL" in out.stderr
+
+
+def test_import_from_the_command_line_reports_bad_rows_by_line(tmp_path: Path) -> None:
+    db = tmp_path / "portal.db"
+    assert run(db, "demo-data", "--practitioners", "50", "--as-of", "2026-11-01").returncode == 0
+    with sqlite3.connect(db) as conn:
+        code, name = conn.execute("SELECT code, name FROM institution LIMIT 1").fetchone()
+    header = "姓名,医保代码,身份证件号码,医药机构名称,医药机构代码,服务承诺签订,登记备案日期\n"
+    good = f"周杰,D43010299001,110101199003074514,{name},{code},是,2026-10-08\n"
+    bad = f"吴磊,D43010299002,110101199003074515,{name},{code},是,2026-10-08\n"
+    path = tmp_path / "登记备案.csv"
+    path.write_text(header + good + bad, encoding="utf-8")
+    refused = run(db, "import", str(path))
+    assert refused.returncode == 1
+    assert "第 3 行 身份证件号码" in refused.stderr
+    assert "未导入任何数据" in refused.stdout
+    partial = run(db, "import", str(path), "--good-rows")
+    assert partial.returncode == 0 and "导入 1 行" in partial.stdout
+    again = run(db, "import", str(path), "--good-rows")
+    assert "导入 0 行，已存在 1 行" in again.stdout
