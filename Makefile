@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench conformance clean
+.PHONY: run test lint typecheck pytest bench bench-ledger conformance clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ conformance: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+
+bench-ledger: $(STAMP)
+	$(BIN)/python bench/ledger.py
 
 # Regenerate the lock file after editing dependencies in pyproject.toml.
 lock:
