@@ -7,7 +7,10 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from portal.models import Registration, table
 from scoring.rulesets import PractitionerRuleset, all_rulesets
 from scoring.workdays import default_calendar
 
@@ -37,12 +40,33 @@ def _ruleset_rows() -> list[dict[str, Any]]:
     return rows
 
 
-@get("/", cache_control=None, sync_to_thread=False)
+def _registry_counts(request: Request[Any, Any, Any]) -> dict[str, int]:
+    """Active registrations by stored status; empty when the database is not migrated."""
+    registrations = table(Registration)
+    query = (
+        select(registrations.c.status, func.count())
+        .where(registrations.c.deregistered_on.is_(None))
+        .group_by(registrations.c.status)
+    )
+    try:
+        with request.app.state.engine.connect() as conn:
+            return {status: int(n) for status, n in conn.execute(query)}
+    except OperationalError:
+        return {}
+
+
+@get("/", sync_to_thread=True)
 def home(request: Request[Any, Any, Any]) -> Template:
     settings = request.app.state.settings
+    counts = _registry_counts(request)
     return Template(
         template_name="home.html",
-        context={"rulesets": _ruleset_rows(), "default_ruleset": settings.ruleset},
+        context={
+            "rulesets": _ruleset_rows(),
+            "default_ruleset": settings.ruleset,
+            "counts": counts,
+            "total": sum(counts.values()),
+        },
     )
 
 

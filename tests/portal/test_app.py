@@ -10,19 +10,23 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from portal.app import create_app
+from portal.db import make_engine, upgrade
+from portal.services.demo import generate
 from portal.settings import Settings, SettingsError
 
 PORTAL = Path(sys.executable).with_name("portal")
 
 
-async def test_the_home_page_lists_the_loaded_rulesets_in_chinese() -> None:
-    async with AsyncTestClient(app=create_app(Settings())) as client:
+async def test_the_home_page_lists_the_loaded_rulesets_in_chinese(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -33,8 +37,20 @@ async def test_the_home_page_lists_the_loaded_rulesets_in_chinese() -> None:
     assert "14 种情形，5 种修复途径" in response.text  # Hunan-Rules Art. 8 and Art. 12
 
 
-async def test_the_health_check_reports_the_engine() -> None:
-    async with AsyncTestClient(app=create_app(Settings(ruleset="anhui-2025"))) as client:
+async def test_the_home_page_counts_registrations_from_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    summary = generate(engine, 400, seed=2, as_of=date.today())
+    engine.dispose()
+    async with AsyncTestClient(app=create_app(Settings(database_url=url))) as client:
+        page = (await client.get("/")).text
+    assert f"目前登记备案 {summary.registrations:,} 人次" in page
+
+
+async def test_the_health_check_reports_the_engine(tmp_path: Path) -> None:
+    settings = Settings(ruleset="anhui-2025", database_url=f"sqlite:///{tmp_path / 'x.db'}")
+    async with AsyncTestClient(app=create_app(settings)) as client:
         body = (await client.get("/healthz")).json()
     assert body["status"] == "ok"
     assert body["default_ruleset"] == "anhui-2025"
