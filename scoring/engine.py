@@ -395,19 +395,27 @@ class _Replay:
             f"{case.label} of {case.date.isoformat()}: {case.points} points, year total "
             f"{before} → {after}; {chosen.describe()}; starts {start.isoformat()} ({rs.start_ref})"
         )
+        source = case.key.removeprefix("case:")
         if chosen.kind == "suspension":
-            self._add_suspension(case.date, start, months_period_end(start, chosen.length), cause)
+            end = months_period_end(start, chosen.length)
+            self._add_suspension(case.date, start, end, cause, source)
         else:
-            self._add_termination(case.date, start, years_later(start, chosen.length), cause)
+            reregister = years_later(start, chosen.length)
+            self._add_termination(case.date, start, reregister, cause, source)
 
     def _add_cancellation(self, case: _Case, start: date) -> None:
         """Anhui-Rules Art. 18: 同步取消其医保支付资格 — no period, no restoration (I-3)."""
         cause = f"{case.label} of {case.date.isoformat()}: licence cancelled or revoked; " + next(
             (s.ref for s in self.rs.situations.values() if s.cancels), "RULES I-3"
         )
-        self.periods.append(Period("cancellation", start, None, None, case.date, (cause,)))
+        source = case.key.removeprefix("case:")
+        self.periods.append(
+            Period("cancellation", start, None, None, case.date, (cause,), sources=(source,))
+        )
 
-    def _add_suspension(self, decided_on: date, start: date, end: date, cause: str) -> None:
+    def _add_suspension(
+        self, decided_on: date, start: date, end: date, cause: str, source: str
+    ) -> None:
         """RULES §5.2 steps 4, 6: whole months; merge with a touching unrestored suspension.
 
         A suspension that arises while the person is terminated (or cancelled) has no effect.
@@ -417,7 +425,7 @@ class _Replay:
         for p in self.periods:
             if p.kind != "suspension" and p.in_force(start):
                 return
-        merged = Period("suspension", start, end, None, decided_on, (cause,))
+        merged = Period("suspension", start, end, None, decided_on, (cause,), sources=(source,))
         keep: list[Period] = []
         for p in self.periods:
             if (
@@ -435,13 +443,16 @@ class _Replay:
                     None,
                     p.decided_on,
                     (*p.causes, cause + "; merged with the suspension in force (RULES §5.2)"),
+                    sources=(*p.sources, *merged.sources),
                 )
             else:
                 keep.append(p)
         keep.append(merged)
         self.periods = keep
 
-    def _add_termination(self, decided_on: date, start: date, reregister: date, cause: str) -> None:
+    def _add_termination(
+        self, decided_on: date, start: date, reregister: date, cause: str, source: str
+    ) -> None:
         """RULES §5.2 step 5: re-registration from the same date n years later; if already
         terminated, the later re-registration date stands."""
         for n, p in enumerate(self.periods):
@@ -452,9 +463,12 @@ class _Replay:
                     reregister_from=max(p.reregister_from, reregister),
                     restored_on=None,  # an approval not yet in effect is overtaken
                     causes=(*p.causes, cause + "; the later re-registration date stands"),
+                    sources=(*p.sources, source),
                 )
                 return
-        self.periods.append(Period("termination", start, None, reregister, decided_on, (cause,)))
+        self.periods.append(
+            Period("termination", start, None, reregister, decided_on, (cause,), sources=(source,))
+        )
 
     def _linked(self, i: int, event: Linked) -> Outcome:
         """RULES §5.4: the institution's agreement suspended or terminated restricts its
@@ -469,9 +483,9 @@ class _Replay:
         cause = f"events[{i}] of {event.date.isoformat()}: {what} (RULES §5.4)"
         if event.kind == "suspension":
             assert event.end is not None
-            self._add_suspension(event.date, event.start, event.end, cause)
+            self._add_suspension(event.date, event.start, event.end, cause, f"events[{i}]")
         else:
-            self._add_termination(event.date, event.start, event.start, cause)
+            self._add_termination(event.date, event.start, event.start, cause, f"events[{i}]")
         return Outcome(i, "linked", accepted=True, explain=cause)
 
     def _repair(self, i: int, event: Repair) -> Outcome:

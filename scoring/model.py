@@ -124,6 +124,7 @@ class Period:
     decided_on: dt.date
     causes: tuple[str, ...]
     restored_on: dt.date | None = None  # the day the person is normal again (I-12)
+    sources: tuple[str, ...] = ()  # the case ids (or event labels) that made or extended it
 
     def last_day(self) -> date | None:
         if self.kind == "suspension":

@@ -39,6 +39,7 @@ def encode(timeline: Timeline) -> str:
                 "decided_on": _iso(p.decided_on),
                 "restored_on": _iso(p.restored_on),
                 "causes": list(p.causes),
+                "sources": list(p.sources),
             }
             for p in timeline.periods
         ],
@@ -59,6 +60,7 @@ def decode(text: str) -> Timeline:
             decided_on=date.fromisoformat(p["decided_on"]),
             causes=tuple(p["causes"]),
             restored_on=_day(p["restored_on"]),
+            sources=tuple(p.get("sources", ())),
         )
         for p in data["periods"]
     )

@@ -9,6 +9,7 @@ one person queue and never leave the cache behind the ledger.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -109,7 +110,7 @@ def recompute(session: Session, person: Practitioner, as_of: date) -> Timeline:
     try:
         timeline = replay_entries(person.ruleset, entries)
     except InputError as exc:
-        raise ServiceError("ledger", f"规则引擎拒绝该记录：{exc}") from exc
+        raise engine_refusal(exc, live_entries(entries), person.ruleset) from exc
     row = session.get(StatusCache, person.id) or StatusCache(practitioner_id=person.id)
     row.ledger_seq = max((e.id or 0 for e in entries), default=0)
     row.timeline = cache.encode(timeline)
@@ -124,6 +125,35 @@ def recompute(session: Session, person: Practitioner, as_of: date) -> Timeline:
             registration.status = status
             session.add(registration)
     return timeline
+
+
+FIELD_OF_KIND = {"score": "decision_date", "linked": "effective_from"}
+
+
+def engine_refusal(exc: InputError, live: list[LedgerEntry], ruleset_id: str) -> ServiceError:
+    """The engine's refusal, said in the user's words with the form's field name."""
+    field, message = "ledger", f"规则不允许该记录：{exc.message}"
+    match = re.fullmatch(r"events\[(\d+)\]\.(\w+)", exc.where)
+    if match:
+        entry = live[int(match.group(1))]
+        what = match.group(2)
+        if what == "date" and "took effect" in exc.message:
+            field = FIELD_OF_KIND.get(entry.kind, "date")
+            rs = practitioner_ruleset(ruleset_id)
+            message = (
+                f"{entry.event_date.isoformat()} 早于《{rs.name}》施行日期 "
+                f"{rs.effective_from.isoformat()}，不能按该规则记录"
+            )
+        elif what == "effective":
+            field = "period_start"
+            message = "起始日期不符合规则：湖南暂停、终止“从次月起”，不得早于次月1日"
+        elif what == "date":
+            field = "decision_date"
+            message = "同一处理决定的各项记分日期必须一致"
+        elif what == "end":
+            field = "until"
+            message = "关联暂停须载明截止日期，且不早于起始日期"
+    return ServiceError(field, message)
 
 
 def append(
@@ -173,6 +203,7 @@ class CaseRecorded:
     decision: Decision
     people: dict[str, StatusOn] = field(default_factory=dict)  # national code → status
     points: dict[str, int] = field(default_factory=dict)  # national code → case points
+    warnings: list[str] = field(default_factory=list)  # e.g. ruleset expired (I-1)
 
 
 def _points(
@@ -256,6 +287,20 @@ def record_case(
         if person.ruleset != institution.ruleset:
             raise ServiceError(f"findings[{i}].national_code", "该人员所属省份与机构不一致，请核对")
         people[person.national_code] = person
+    ruleset = practitioner_ruleset(institution.ruleset)
+    scored = []
+    for i, finding in enumerate(findings):
+        points, cancels, explain = _points(institution.ruleset, finding, amount, f"findings[{i}]")
+        effective = finding.effective
+        if effective is not None and effective < decision_date:
+            raise ServiceError(
+                f"findings[{i}].effective", "暂停、终止的起始日期不能早于处理决定日期"
+            )
+        if effective is None and ruleset.start == "scoring_date":
+            # RULES I-6: no period reaches back before the institution could know; the
+            # notice states the start (issue_notice moves it to the date of issue).
+            effective = max(decision_date, as_of)
+        scored.append((finding, points, cancels, explain, effective))
     lock_people(session, [p.id or 0 for p in people.values()])
     decision = Decision(
         institution_id=institution.id or 0,
@@ -271,9 +316,8 @@ def record_case(
     session.flush()
     audit(session, act, "record_case", "decision", decision.id, document_no=decision.document_no)
     result = CaseRecorded(decision)
-    for i, finding in enumerate(findings):
+    for finding, points, cancels, explain, effective in scored:
         person = people[finding.national_code.strip().upper()]
-        points, cancels, explain = _points(institution.ruleset, finding, amount, f"findings[{i}]")
         payload = {
             "points": points,
             "cancels": cancels,
@@ -283,13 +327,14 @@ def record_case(
             "tier": finding.tier,
             "responsibility": finding.responsibility,
             "adjustment": finding.adjustment,
-            "effective": finding.effective.isoformat() if finding.effective else None,
+            "effective": effective.isoformat() if effective else None,
         }
         append(session, act, person, "score", decision_date, payload, decision.id)
     for code, person in people.items():
         timeline = recompute(session, person, as_of)
         result.people[code] = timeline.status_on(as_of)
         result.points[code] = case_points(session, person, timeline, decision.id or 0)
+        result.warnings += [w for w in timeline.warnings if w not in result.warnings]
     return result
 
 

@@ -140,10 +140,11 @@ def test_a_bad_finding_names_its_field(
 
 
 def test_an_event_before_the_ruleset_took_effect_is_refused(session: Session, cast: Cast) -> None:
-    with pytest.raises(ServiceError, match="2025-03-01"):
+    with pytest.raises(ServiceError, match="施行日期 2025-03-01") as refused:
         penalty(
             session, cast, "湘医保罚〔2025〕8号", date(2025, 2, 20), Finding(cast.nurse, points=3)
         )
+    assert refused.value.field == "decision_date"
 
 
 def test_a_correction_supersedes_and_keeps_the_old_entry(session: Session, cast: Cast) -> None:
