@@ -350,27 +350,64 @@ def case_points(
     )
 
 
+CORRECTABLE: dict[str, dict[str, str]] = {
+    "score": {"points": "int", "effective": "date", "violation": "text"},
+    "linked": {"start": "date", "end": "date"},
+    "shorten": {"end": "date"},
+}
+
+
+def _checked_correction(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields a correction may change, with their types checked (Chinese errors)."""
+    allowed = CORRECTABLE.get(kind, {})
+    if not payload or not allowed:
+        raise ServiceError(
+            "payload",
+            "该类记录只能撤销（作废），不能修改内容" if not allowed else "请填写要更正的内容",
+        )
+    checked: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key not in allowed:
+            raise ServiceError(key, f"不能更正该项；可更正：{'、'.join(allowed)}")
+        if allowed[key] == "int":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+                raise ServiceError(key, "记分应为 1 至 12 的整数（撤销请作废该记录）")
+            checked[key] = value
+            checked["explain"] = f"{value} points given (corrected)"
+        elif allowed[key] == "date":
+            try:
+                checked[key] = None if value is None else date.fromisoformat(str(value)).isoformat()
+            except ValueError:
+                raise ServiceError(key, "日期应写作 YYYY-MM-DD") from None
+        else:
+            checked[key] = None if value is None else str(value)
+    return checked
+
+
 def correct_entry(
     session: Session, act: Act, entry_id: int, payload: dict[str, Any] | None, as_of: date
 ) -> LedgerEntry:
     """Supersede an entry with a corrected one (``payload``) or withdraw it (None).
 
-    The old entry stays in the ledger; what was shown before remains on record.
+    The old entry stays in the ledger; what was shown before remains on record. The person
+    is locked before anything is read, so two corrections of one entry cannot both land.
     """
     if not act.reason.strip():
         raise ServiceError("reason", "更正记录必须说明理由")
     old = session.get(LedgerEntry, entry_id)
     if old is None:
         raise NotFound("entry_id", f"未找到记录 {entry_id}")
-    if session.exec(select(LedgerEntry.id).where(LedgerEntry.supersedes_id == entry_id)).first():
-        raise ServiceError("entry_id", "该记录已被更正，请更正最新记录")
     person = session.get(Practitioner, old.practitioner_id)
     assert person is not None
     lock_people(session, [person.id or 0])
+    if session.exec(select(LedgerEntry.id).where(LedgerEntry.supersedes_id == entry_id)).first():
+        raise ServiceError("entry_id", "该记录已被更正，请更正最新记录")
+    if old.kind == "void":
+        raise ServiceError("entry_id", "作废记录不能再更正")
     if payload is None:
         new = append(session, act, person, "void", old.event_date, {}, old.decision_id, old.id)
     else:
-        merged = {**json.loads(old.payload), **payload}
+        merged = {**json.loads(old.payload), **_checked_correction(old.kind, payload)}
         new = append(
             session, act, person, old.kind, old.event_date, merged, old.decision_id, old.id
         )

@@ -234,3 +234,28 @@ def test_stored_registration_statuses_follow_the_calendar_when_refreshed(
     session.rollback()  # end the read snapshot taken before the refresh
     assert statuses(session, cast.doctor) == {"suspended"}
     assert verify.refresh_statuses(engine, date(2025, 6, 3)) == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"points": 40}, "points"),
+        ({"points": "abc"}, "points"),
+        ({"foo": 1}, "foo"),
+        ({"effective": "soon"}, "effective"),
+        ({}, "payload"),
+    ],
+)
+def test_a_correction_is_checked_and_changes_nothing_when_wrong(
+    session: Session, cast: Cast, payload: dict[str, object], field: str
+) -> None:
+    penalty(session, cast, "湘医保罚〔2025〕16号", date(2025, 4, 8), Finding(cast.nurse, points=3))
+    session.commit()
+    entry = session.exec(select(LedgerEntry)).one()
+    assert entry.id is not None
+    act = Act("officer-zhao", OFFICER.at, "复核")
+    with pytest.raises(ServiceError) as refused:
+        correct_entry(session, act, entry.id, payload, date(2025, 4, 9))
+    assert refused.value.field == field
+    session.rollback()
+    assert session.exec(select(func.count()).select_from(LedgerEntry)).one() == 1
