@@ -447,6 +447,18 @@ def settlement_check(
     rescue where the ruleset allows it; after a licence cancellation nothing (I-3).
     """
     status = status_on(session, national_code, service_date)
+    person = get_practitioner(session, national_code)
+    registered = session.exec(
+        select(Registration.id)
+        .where(Registration.practitioner_id == person.id)
+        .where(Registration.registered_on <= service_date)
+        .where(
+            (Registration.deregistered_on == None)  # noqa: E711
+            | (Registration.deregistered_on > service_date)  # type: ignore[operator]
+        )
+    ).first()
+    if registered is None:
+        return Settlement(False, "该日未在任何定点医药机构登记备案，医保基金不予支付", status)
     if status.payable:
         return Settlement(True, "该日登记备案状态正常，可以结算", status)
     if emergency and status.emergency_payable:

@@ -44,7 +44,7 @@ class Found:
 
 def status_by_code(conn: Connection, national_code: str, on: date) -> Found | None:
     """The person and their status on ``on``, or None for an unknown code."""
-    row = conn.execute(_BY_CODE, {"code": national_code}).first()
+    row = conn.execute(_BY_CODE, {"code": national_code.strip().upper()}).first()
     if row is None:
         return None
     status = cache.cached_status(row.timeline, row.ruleset, on)

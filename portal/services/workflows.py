@@ -36,7 +36,7 @@ from portal.services.registry import (
 )
 from scoring.deadlines import due_date
 from scoring.engine import evaluate
-from scoring.model import STATUS_OF_KIND, Event, Outcome, Repair, Restore, Shorten
+from scoring.model import STATUS_OF_KIND, Event, Outcome, Repair, Restore, Shorten, StatusOn
 from scoring.rulesets import practitioner_ruleset
 from scoring.workdays import default_calendar
 
@@ -84,8 +84,8 @@ def register(
     if principal and institution.kind != "pharmacy":
         raise ServiceError("principal", "只有定点零售药店设主要负责人登记")
     ledger.lock_people(session, [person.id or 0])
-    status = ledger.status_on(session, person.national_code, registered_on)
-    if status.status != "normal":
+    status = _restriction_from(session, person, registered_on)
+    if status is not None:
         until = ""
         if status.status == "suspended" and status.period_end:
             until = f"（暂停期至 {status.period_end.isoformat()}，期满后须申请恢复）"
@@ -103,10 +103,18 @@ def register(
         select(Registration)
         .where(Registration.practitioner_id == person.id)
         .where(Registration.institution_id == institution.id)
-        .where(Registration.deregistered_on == None)  # noqa: E711
+        .where(
+            (Registration.deregistered_on == None)  # noqa: E711
+            | (Registration.registered_on == registered_on)
+        )
     ).first()
     if existing is not None:
-        raise ServiceError("institution_code", "该人员已在本机构登记备案")
+        raise ServiceError(
+            "institution_code",
+            "该人员已在本机构登记备案"
+            if existing.deregistered_on is None
+            else "同一日期在本机构已有一条（已取消的）登记备案，请改用其他日期",
+        )
     registration = Registration(
         practitioner_id=person.id or 0,
         institution_id=institution.id or 0,
@@ -121,6 +129,17 @@ def register(
     session.flush()
     audit(session, act, "register", "registration", registration.id, practitioner=person.id)
     return registration
+
+
+def _restriction_from(session: Session, person: Practitioner, day: date) -> StatusOn | None:
+    """The first restriction in force on ``day`` or after it, among the periods decided so
+    far: a ban decided before a registration but starting after it still refuses it."""
+    timeline = ledger.timeline_of(session, person)
+    for moment in sorted({day, *(p.start for p in timeline.periods if p.start > day)}):
+        status = timeline.status_on(moment)
+        if status.status != "normal":
+            return status
+    return None
 
 
 def deregister(session: Session, act: Act, registration_id: int, on: date) -> Registration:
@@ -569,6 +588,9 @@ def decide_restoration(
     if level == "institution":
         _institution_decides(application, act, approve, on)
     else:
+        person = session.get(Practitioner, application.practitioner_id)
+        assert person is not None
+        before = ledger.status_on(session, person.national_code, on).status
         outcome = _agency_decides(
             session,
             act,
@@ -580,9 +602,25 @@ def decide_restoration(
         )
         if application.state == "approved":
             application.effective = outcome.effective
+            if before == "terminated":
+                _close_registrations(session, act, person, outcome.effective or on)
     session.add(application)
     audit(session, act, f"decide_restoration_{level}", "restoration_application", application.id)
     return application
+
+
+def _close_registrations(session: Session, act: Act, person: Practitioner, on: date) -> None:
+    """A restored termination needs a new commitment and a new registration (Hunan-Rules
+    Art. 14; National-Procedure Art. 39): the old registrations end."""
+    for registration in session.exec(
+        select(Registration)
+        .where(Registration.practitioner_id == person.id)
+        .where(Registration.deregistered_on == None)  # noqa: E711
+    ).all():
+        registration.deregistered_on = max(on, registration.registered_on)
+        registration.deregistered_reason = "终止资格已恢复，须重新作出承诺和登记备案"
+        session.add(registration)
+        audit(session, act, "deregister", "registration", registration.id, on=on)
 
 
 def shorten_period(

@@ -411,3 +411,55 @@ def test_an_agreement_suspension_needs_its_end_date(session: Session, cast: Cast
             responsible=[cast.doctor],
         )
     assert refused.value.field == "until"
+
+
+def test_a_ban_decided_before_a_registration_refuses_it_even_if_it_starts_later(
+    session: Session, cast: Cast
+) -> None:
+    case(session, cast, "湘医保协〔2025〕60号", date(2025, 6, 2), cast.nurse, 12)  # from 1 July
+    with pytest.raises(ServiceError, match="终止") as refused:
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code=cast.nurse,
+            institution_code=cast.hospital_b,
+            registered_on=date(2025, 6, 25),
+            commitment_signed_on=date(2025, 6, 25),
+        )
+    assert "2028-07-01" in refused.value.message
+
+
+def test_a_restored_termination_needs_a_new_registration(session: Session, cast: Cast) -> None:
+    from portal.services.ledger import settlement_check
+
+    case(session, cast, "湘医保协〔2025〕61号", date(2025, 3, 3), cast.nurse, 6)
+    case(session, cast, "湘医保协〔2025〕62号", date(2025, 4, 7), cast.nurse, 6)  # T1 from May
+    app = apply_restoration(
+        session, HOSPITAL_ADMIN, national_code=cast.nurse, applied_on=date(2026, 5, 6)
+    )
+    assert app.id is not None
+    decide_restoration(
+        session, HOSPITAL_ADMIN, app.id, approve=True, on=date(2026, 5, 6), level="institution"
+    )
+    done = decide_restoration(
+        session, OFFICER, app.id, approve=True, on=date(2026, 5, 7), level="agency"
+    )
+    assert done.state == "approved"
+    check = settlement_check(session, cast.nurse, date(2026, 5, 8), emergency=False)
+    assert not check.payable and "未在任何定点医药机构登记备案" in check.reason
+    register(
+        session,
+        HOSPITAL_ADMIN,
+        national_code=cast.nurse,
+        institution_code=cast.hospital_b,
+        registered_on=date(2026, 5, 11),
+        commitment_signed_on=date(2026, 5, 11),
+    )
+    assert settlement_check(session, cast.nurse, date(2026, 5, 12), emergency=False).payable
+
+
+def test_no_payment_for_services_before_registration(session: Session, cast: Cast) -> None:
+    from portal.services.ledger import settlement_check
+
+    check = settlement_check(session, cast.doctor, date(2025, 2, 27), emergency=True)
+    assert not check.payable
