@@ -160,6 +160,7 @@ class Appeal(Recorded, table=True):
     state: str = Field(max_length=16)  # received | escalated | expert_panel | upheld | rejected
     explain_due: date | None = None
     resolve_due: date | None = None
+    escalated_on: date | None = None  # to the administrative department (Hunan-Rules Art. 18)
     expert_panel_from: date | None = None
     expert_panel_until: date | None = None
     outcome_points: int | None = None

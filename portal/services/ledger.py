@@ -392,27 +392,48 @@ def correct_entry(
     The old entry stays in the ledger; what was shown before remains on record. The person
     is locked before anything is read, so two corrections of one entry cannot both land.
     """
+    return correct_entries(session, act, [(entry_id, payload)], as_of)[0]
+
+
+def correct_entries(
+    session: Session,
+    act: Act,
+    corrections: list[tuple[int, dict[str, Any] | None]],
+    as_of: date,
+) -> list[LedgerEntry]:
+    """Several corrections of one person's entries, replayed once (a case's events must
+    agree with each other, so they change together)."""
     if not act.reason.strip():
         raise ServiceError("reason", "更正记录必须说明理由")
-    old = session.get(LedgerEntry, entry_id)
-    if old is None:
-        raise NotFound("entry_id", f"未找到记录 {entry_id}")
-    person = session.get(Practitioner, old.practitioner_id)
-    assert person is not None
-    lock_people(session, [person.id or 0])
-    if session.exec(select(LedgerEntry.id).where(LedgerEntry.supersedes_id == entry_id)).first():
-        raise ServiceError("entry_id", "该记录已被更正，请更正最新记录")
-    if old.kind == "void":
-        raise ServiceError("entry_id", "作废记录不能再更正")
-    if payload is None:
-        new = append(session, act, person, "void", old.event_date, {}, old.decision_id, old.id)
-    else:
-        merged = {**json.loads(old.payload), **_checked_correction(old.kind, payload)}
-        new = append(
-            session, act, person, old.kind, old.event_date, merged, old.decision_id, old.id
+    new_entries: list[LedgerEntry] = []
+    people: dict[int, Practitioner] = {}
+    for entry_id, payload in corrections:
+        old = session.get(LedgerEntry, entry_id)
+        if old is None:
+            raise NotFound("entry_id", f"未找到记录 {entry_id}")
+        person = people.get(old.practitioner_id) or session.get(Practitioner, old.practitioner_id)
+        assert person is not None
+        if person.id not in people:
+            lock_people(session, [person.id or 0])
+            people[person.id or 0] = person
+        taken = select(LedgerEntry.id).where(LedgerEntry.supersedes_id == entry_id)
+        if session.exec(taken).first():
+            raise ServiceError("entry_id", "该记录已被更正，请更正最新记录")
+        if old.kind == "void":
+            raise ServiceError("entry_id", "作废记录不能再更正")
+        if payload is None:
+            kind, data = "void", {}
+        else:
+            kind, data = (
+                old.kind,
+                {**json.loads(old.payload), **_checked_correction(old.kind, payload)},
+            )
+        new_entries.append(
+            append(session, act, person, kind, old.event_date, data, old.decision_id, old.id)
         )
-    recompute(session, person, as_of)
-    return new
+    for person in people.values():
+        recompute(session, person, as_of)
+    return new_entries
 
 
 # --- reading -----------------------------------------------------------------------

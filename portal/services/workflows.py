@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal.models import (
@@ -206,37 +205,39 @@ def issue_notice(
         raise ServiceError("national_code", "该人员不是本处理决定的相关责任人员")
     if issued_on < decision.decision_date:
         raise ServiceError("issued_on", "出具日期不能早于处理决定日期")
+    if period_start is not None and period_start < decision.decision_date:
+        raise ServiceError("period_start", "暂停、终止的起始日期不能早于处理决定日期")
+    taken = select(Notice.id).where(Notice.decision_id == decision.id)
+    if session.exec(taken.where(Notice.practitioner_id == person.id)).first() is not None:
+        raise ServiceError("national_code", "已就本处理决定向该人员出具通知书，不能重复出具")
     start = period_start
     if start is None and ruleset.start == "scoring_date":
         start = issued_on
     if start is not None:
-        for entry in entries:
-            if json.loads(entry.payload).get("effective") != start.isoformat():
-                ledger.correct_entry(
-                    session,
-                    Act(
-                        act.actor,
-                        act.at,
-                        f"处理通知书载明的起始日期 {start.isoformat()}（RULES I-6）",
-                    ),
-                    entry.id or 0,
-                    {"effective": start.isoformat()},
-                    issued_on,
-                )
+        stale = [e for e in entries if json.loads(e.payload).get("effective") != start.isoformat()]
+        if stale:
+            why = f"处理通知书载明的起始日期 {start.isoformat()}（RULES I-6）"
+            ledger.correct_entries(
+                session,
+                Act(act.actor, act.at, why),
+                [(e.id or 0, {"effective": start.isoformat()}) for e in stale],
+                issued_on,
+            )
     timeline = ledger.recompute(session, person, issued_on)
     points = ledger.case_points(session, person, timeline, decision.id or 0)
-    caused = [p for p in timeline.periods if p.decided_on == decision.decision_date]
+    # The period this case made or extended (a merged period names every case behind it).
+    caused = [p for p in timeline.periods if str(decision.id) in p.sources]
     period = caused[-1] if caused else None
     status = "normal" if period is None else STATUS_OF_KIND[period.kind]
-    warnings: list[str] = []
+    warnings = list(timeline.warnings)
     due = due_date(ruleset, "notice_issue", decision.decision_date)
     if issued_on > due.due:
         warnings.append(f"晚于规定期限 {due.due.isoformat()} 出具（{due.deadline.ref}）")
-    count = session.exec(select(func.count()).select_from(Notice)).one()
     notice = Notice(
         decision_id=decision.id or 0,
         practitioner_id=person.id or 0,
-        document_no=document_no or f"医保记分通〔{issued_on.year}〕{int(count) + 1:05d}号",
+        document_no=document_no
+        or f"医保记分通〔{issued_on.year}〕{decision.id:06d}-{person.id:07d}号",
         issued_on=issued_on,
         points=points,
         year_points=timeline.year_points_on(decision.decision_date),
@@ -259,6 +260,8 @@ def record_delivery(
     notice = session.exec(select(Notice).where(Notice.document_no == notice_no)).first()
     if notice is None:
         raise NotFound("notice_no", f"未找到通知书 {notice_no}")
+    if notice.delivered_on is not None:
+        raise ServiceError("notice_no", f"该通知书已于 {notice.delivered_on.isoformat()} 送达")
     if delivered_on < notice.issued_on:
         raise ServiceError("delivered_on", "送达日期不能早于出具日期")
     if not delivered_to.strip():
@@ -293,6 +296,25 @@ def file_appeal(
     Hunan-Rules Art. 18: "逾期未申诉的，视为无异议")."""
     decision = _decision(session, decision_no)
     person = get_practitioner(session, national_code)
+    ledger.lock_people(session, [person.id or 0])
+    party = [
+        e
+        for e in ledger.live_entries(ledger.person_entries(session, person.id or 0))
+        if e.decision_id == decision.id and e.kind == "score"
+    ]
+    if not party:
+        raise ServiceError("national_code", "该人员不是本处理决定的相关责任人员，不能就其申诉")
+    if received_on < decision.decision_date:
+        raise ServiceError("received_on", "收到申诉日期不能早于处理决定日期")
+    earlier = session.exec(
+        select(Appeal)
+        .where(Appeal.decision_id == decision.id)
+        .where(Appeal.practitioner_id == person.id)
+    ).first()
+    if earlier is not None:
+        raise ServiceError(
+            "decision_no", f"已于 {earlier.received_on.isoformat()} 就本处理决定提出申诉"
+        )
     notice = session.exec(
         select(Notice)
         .where(Notice.decision_id == decision.id)
@@ -322,7 +344,7 @@ def file_appeal(
 
 
 def _appeal(session: Session, appeal_id: int) -> Appeal:
-    appeal = session.get(Appeal, appeal_id)
+    appeal = session.get(Appeal, appeal_id, with_for_update=True)
     if appeal is None:
         raise NotFound("appeal_id", f"未找到申诉 {appeal_id}")
     if appeal.state in ("upheld", "rejected"):
@@ -330,13 +352,18 @@ def _appeal(session: Session, appeal_id: int) -> Appeal:
     return appeal
 
 
-def escalate_appeal(session: Session, act: Act, appeal_id: int) -> Appeal:
+def escalate_appeal(session: Session, act: Act, appeal_id: int, on: date) -> Appeal:
     """Unresolved after the agency's explanation → the administrative department
     (Hunan-Rules Art. 18)."""
     appeal = _appeal(session, appeal_id)
+    if appeal.state != "received":
+        raise ServiceError("appeal_id", "只有经办机构正在处理的申诉才能提交行政部门")
+    if on < appeal.received_on:
+        raise ServiceError("on", "提交日期不能早于收到申诉日期")
     appeal.state = "escalated"
+    appeal.escalated_on = on
     session.add(appeal)
-    audit(session, act, "escalate_appeal", "appeal", appeal.id)
+    audit(session, act, "escalate_appeal", "appeal", appeal.id, on=on)
     return appeal
 
 
@@ -513,7 +540,7 @@ def decide_repair(
     The agency's approval is tried on the engine: a route worth nothing, a year with no
     points or a used-up cap is refused with the reason, and nothing enters the ledger.
     """
-    application = session.get(RepairApplication, application_id)
+    application = session.get(RepairApplication, application_id, with_for_update=True)
     if application is None:
         raise NotFound("application_id", f"未找到修复申请 {application_id}")
     _check_step(application, level, on)
@@ -581,7 +608,7 @@ def decide_restoration(
     session: Session, act: Act, application_id: int, *, approve: bool, on: date, level: str
 ) -> RestorationApplication:
     """The institution's opinion, then the agency's evaluation (RULES I-12)."""
-    application = session.get(RestorationApplication, application_id)
+    application = session.get(RestorationApplication, application_id, with_for_update=True)
     if application is None:
         raise NotFound("application_id", f"未找到恢复申请 {application_id}")
     _check_step(application, level, on)

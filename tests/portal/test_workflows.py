@@ -17,6 +17,7 @@ from portal.services.workflows import (
     decide_appeal,
     decide_repair,
     decide_restoration,
+    escalate_appeal,
     expert_panel,
     file_appeal,
     issue_notice,
@@ -463,3 +464,117 @@ def test_no_payment_for_services_before_registration(session: Session, cast: Cas
 
     check = settlement_check(session, cast.doctor, date(2025, 2, 27), emergency=True)
     assert not check.payable
+
+
+def test_a_notice_states_the_period_its_case_extended(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕70号", date(2025, 6, 2), cast.doctor, 9)  # Jul-Aug
+    case(session, cast, "湘医保协〔2025〕71号", date(2025, 7, 10), cast.doctor, 1)  # 10: to Oct
+    notice = issue_notice(
+        session,
+        OFFICER,
+        decision_no="湘医保协〔2025〕71号",
+        national_code=cast.doctor,
+        issued_on=date(2025, 7, 11),
+    ).notice
+    assert (notice.status, notice.period_start, notice.period_end) == (
+        "suspended",
+        date(2025, 7, 1),
+        date(2025, 10, 31),
+    )
+    with pytest.raises(ServiceError, match="不能重复出具"):
+        issue_notice(
+            session,
+            OFFICER,
+            decision_no="湘医保协〔2025〕71号",
+            national_code=cast.doctor,
+            issued_on=date(2025, 7, 12),
+        )
+    record_delivery(session, OFFICER, notice.document_no, date(2025, 7, 14), "长沙市第一医院")
+    with pytest.raises(ServiceError, match="已于 2025-07-14 送达"):
+        record_delivery(session, OFFICER, notice.document_no, date(2025, 8, 1), "长沙市第一医院")
+
+
+def test_only_a_party_appeals_and_only_once(session: Session, cast: Cast) -> None:
+    case(session, cast, "湘医保协〔2025〕72号", date(2025, 6, 2), cast.doctor, 3)
+    with pytest.raises(ServiceError, match="不是本处理决定的相关责任人员") as refused:
+        file_appeal(
+            session,
+            OFFICER,
+            decision_no="湘医保协〔2025〕72号",
+            national_code=cast.nurse,
+            received_on=date(2025, 6, 5),
+        )
+    assert refused.value.field == "national_code"
+    with pytest.raises(ServiceError) as refused:
+        file_appeal(
+            session,
+            OFFICER,
+            decision_no="湘医保协〔2025〕72号",
+            national_code=cast.doctor,
+            received_on=date(2025, 5, 30),
+        )
+    assert refused.value.field == "received_on"
+    appeal = file_appeal(
+        session,
+        OFFICER,
+        decision_no="湘医保协〔2025〕72号",
+        national_code=cast.doctor,
+        received_on=date(2025, 6, 5),
+    )
+    with pytest.raises(ServiceError, match="已于 2025-06-05"):
+        file_appeal(
+            session,
+            OFFICER,
+            decision_no="湘医保协〔2025〕72号",
+            national_code=cast.doctor,
+            received_on=date(2025, 6, 6),
+        )
+    assert appeal.id is not None
+    escalated = escalate_appeal(session, OFFICER, appeal.id, date(2025, 6, 20))
+    assert (escalated.state, escalated.escalated_on) == ("escalated", date(2025, 6, 20))
+
+
+def test_an_anhui_period_starts_on_the_notice_s_date_of_issue(session: Session) -> None:
+    from portal.identifiers import make_credit_code, make_resident_id
+    from portal.services.ledger import status_on
+    from portal.services.registry import create_institution, create_practitioner
+
+    create_institution(
+        session,
+        HOSPITAL_ADMIN,
+        code="H34010200001",
+        name="合肥市第一人民医院",
+        credit_code=make_credit_code("340102", "MB0000001"),
+        kind="hospital",
+        region="340102",
+        ownership="public",
+    )
+    create_practitioner(
+        session,
+        HOSPITAL_ADMIN,
+        national_code="D34010200001",
+        name="孙丽",
+        id_number=make_resident_id("340102", date(1982, 4, 4), 2, "female"),
+        secret="test-secret-0123456789",
+    )
+    record_case(
+        session,
+        OFFICER,
+        institution_code="H34010200001",
+        decision_type="agreement_action",
+        legal_basis="服务协议",
+        document_no="皖医保协〔2025〕1号",
+        decision_date=date(2025, 6, 2),
+        amount=None,
+        findings=[Finding("D34010200001", points=9)],
+        as_of=date(2025, 6, 2),
+    )
+    notice = issue_notice(
+        session,
+        OFFICER,
+        decision_no="皖医保协〔2025〕1号",
+        national_code="D34010200001",
+        issued_on=date(2025, 6, 5),
+    ).notice
+    assert (notice.period_start, notice.period_end) == (date(2025, 6, 5), date(2025, 8, 4))
+    assert status_on(session, "D34010200001", date(2025, 6, 4)).status == "normal"
