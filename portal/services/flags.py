@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from portal.models import Institution, Registration, StatusCache
+from portal.models import Decision, Institution, Registration, StatusCache
 from portal.services import cache
 
 
@@ -44,14 +44,22 @@ def institution_flags(session: Session, year: int, share: float = 0.5) -> list[I
             principals[r.institution_id].add(r.practitioner_id)
     involved = {p for group in people.values() for p in group}
     started: dict[int, tuple[int, int]] = {}
+    where_decided: dict[int, set[int]] = defaultdict(set)  # person → institutions of the cases
+    decided_at = dict(session.exec(select(Decision.id, Decision.institution_id)).all())
     for row in session.exec(select(StatusCache)).all():
         if row.practitioner_id not in involved:
             continue
-        periods = cache.decode(row.timeline).periods
-        s = sum(1 for p in periods if p.kind == "suspension" and first <= p.start <= last)
-        t = sum(1 for p in periods if p.kind == "termination" and first <= p.start <= last)
+        periods = [p for p in cache.decode(row.timeline).periods if first <= p.start <= last]
+        s = sum(1 for p in periods if p.kind == "suspension")
+        t = sum(1 for p in periods if p.kind == "termination")
         if s or t:
             started[row.practitioner_id] = (s, t)
+            for p in periods:
+                where_decided[row.practitioner_id].update(
+                    decided_at[int(src)]
+                    for src in p.sources
+                    if src.isdigit() and int(src) in decided_at
+                )
     flags: list[InstitutionFlag] = []
     for institution in session.exec(select(Institution)).all():
         members = people.get(institution.id or 0, set())
@@ -73,11 +81,13 @@ def institution_flags(session: Session, year: int, share: float = 0.5) -> list[I
             flag.reasons.append(
                 f"暂停、终止人次超过 {share:.0%}，视情况采取相应处理措施（经办规程第三十条）"
             )
-        if institution.kind == "pharmacy":
+        if institution.kind == "pharmacy" and institution.ruleset == "hainan-2025":
             heads = principals.get(institution.id or 0, set())
-            if any(started.get(p, (0, 0)) != (0, 0) for p in heads):
+            # The pharmacy where the principal's case arose, not their other pharmacies.
+            if any(institution.id in where_decided.get(p, set()) for p in heads):
                 flag.reasons.append(
-                    "主要负责人被暂停或终止，可中止或解除本店医保协议（不含其名下其他药店）"
+                    "主要负责人被暂停或终止，可中止或解除本店医保协议"
+                    "（不含相同主要负责人的其他药店；海南细则第二十五条）"
                 )
         if flag.reasons:
             flags.append(flag)

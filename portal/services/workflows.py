@@ -17,6 +17,7 @@ from portal.models import (
     AgreementAction,
     Appeal,
     Decision,
+    LedgerEntry,
     Notice,
     Practitioner,
     Registration,
@@ -33,6 +34,7 @@ from portal.services.registry import (
     get_institution,
     get_practitioner,
 )
+from scoring.dates import months_period_end
 from scoring.deadlines import due_date
 from scoring.engine import evaluate
 from scoring.model import STATUS_OF_KIND, Event, Outcome, Repair, Restore, Shorten, StatusOn
@@ -698,14 +700,40 @@ def record_agreement_action(
         raise ServiceError("until", "截止日期不能早于生效日期")
     if action == "suspended" and until is None:
         raise ServiceError("until", "中止医保协议须载明中止期限的截止日期")
+    if (
+        action == "suspended"
+        and until is not None
+        and institution.ruleset == "hainan-2025"
+        and until > months_period_end(effective_from, 6)
+    ):
+        raise ServiceError("until", "中止医保协议不超过6个月（海南细则第二十五条）")
     if not document_no.strip():
         raise ServiceError("document_no", "请填写文书编号")
+    used = select(AgreementAction.id).where(AgreementAction.document_no == document_no.strip())
+    if session.exec(used).first() is not None:
+        raise ServiceError("document_no", f"文书编号 {document_no} 已登记")
     people = []
     for i, code in enumerate(responsible):
         try:
-            people.append(get_practitioner(session, code))
+            person = get_practitioner(session, code)
         except NotFound as exc:
             raise ServiceError(f"responsible[{i}]", exc.message) from exc
+        here = session.exec(
+            select(Registration.id)
+            .where(Registration.practitioner_id == person.id)
+            .where(Registration.institution_id == institution.id)
+            .where(Registration.registered_on <= effective_from)
+        ).first()
+        if here is None:
+            raise ServiceError(
+                f"responsible[{i}]", f"{person.name}未在该机构登记备案，不能因该机构协议处理而受限"
+            )
+        people.append(person)
+    if action == "reinstated":
+        # Every linked suspension from this institution ends, whoever is named.
+        linked = select(LedgerEntry.practitioner_id).where(LedgerEntry.kind == "linked")
+        ids = {pid for pid in session.exec(linked).all()}
+        people = [p for p in (session.get(Practitioner, pid) for pid in sorted(ids)) if p]
     record = AgreementAction(
         institution_id=institution.id or 0,
         action=action,
@@ -722,6 +750,7 @@ def record_agreement_action(
     for person in people:
         if action == "reinstated":
             _end_linked(session, act, person, institution.code, effective_from)
+            continue  # a correction replays the person itself
         else:
             payload = {
                 "kind": "suspension" if action == "suspended" else "termination",

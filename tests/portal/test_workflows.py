@@ -340,7 +340,9 @@ def test_institutions_with_many_restricted_people_and_suspended_principals_are_f
     assert flags[cast.hospital_a].suspended == 2 and flags[cast.hospital_a].registered == 2
     assert "第三十条" in flags[cast.hospital_a].reasons[0]
     assert flags[cast.hospital_b].registered == 1  # the doctor alone: 1 of 1
-    assert all(code in flags for code in cast.pharmacies)
+    for code in cast.pharmacies:  # Hunan: the share rule only (Hainan's Art. 25 is Hainan's)
+        assert [r for r in flags[code].reasons if "第三十条" in r]
+        assert not [r for r in flags[code].reasons if "主要负责人" in r]
     assert institution_flags(session, 2026) == []
 
 
@@ -578,3 +580,126 @@ def test_an_anhui_period_starts_on_the_notice_s_date_of_issue(session: Session) 
     ).notice
     assert (notice.period_start, notice.period_end) == (date(2025, 6, 5), date(2025, 8, 4))
     assert status_on(session, "D34010200001", date(2025, 6, 4)).status == "normal"
+
+
+def test_an_agreement_action_names_only_persons_registered_there(
+    session: Session, cast: Cast
+) -> None:
+    with pytest.raises(ServiceError) as refused:
+        record_agreement_action(
+            session,
+            OFFICER,
+            institution_code=cast.pharmacies[0],
+            action="terminated",
+            decided_on=date(2025, 6, 2),
+            effective_from=date(2025, 6, 2),
+            until=None,
+            document_no="湘医保协〔2025〕80号",
+            responsible=[cast.doctor],
+        )
+    assert refused.value.field == "responsible[0]"
+
+
+def test_a_reinstatement_ends_every_linked_suspension_from_the_institution(
+    session: Session, cast: Cast
+) -> None:
+    record_agreement_action(
+        session,
+        OFFICER,
+        institution_code=cast.hospital_a,
+        action="suspended",
+        decided_on=date(2025, 6, 2),
+        effective_from=date(2025, 6, 2),
+        until=date(2025, 11, 30),
+        document_no="湘医保协〔2025〕81号",
+        responsible=[cast.doctor, cast.nurse],
+    )
+    record_agreement_action(
+        session,
+        OFFICER,
+        institution_code=cast.hospital_a,
+        action="reinstated",
+        decided_on=date(2025, 7, 1),
+        effective_from=date(2025, 7, 1),
+        until=None,
+        document_no="湘医保协〔2025〕82号",
+    )
+    for code in (cast.doctor, cast.nurse):
+        assert status_on(session, code, date(2025, 7, 1)).period_end == date(2025, 6, 30)
+    with pytest.raises(ServiceError, match="已登记"):
+        record_agreement_action(
+            session,
+            OFFICER,
+            institution_code=cast.hospital_a,
+            action="reinstated",
+            decided_on=date(2025, 7, 2),
+            effective_from=date(2025, 7, 2),
+            until=None,
+            document_no="湘医保协〔2025〕82号",
+        )
+
+
+def test_hainan_flags_only_the_pharmacy_where_the_principal_s_case_arose(
+    session: Session,
+) -> None:
+    from portal.identifiers import make_credit_code, make_resident_id
+    from portal.services.flags import institution_flags
+    from portal.services.registry import create_institution, create_practitioner
+
+    for n in (1, 2):
+        create_institution(
+            session,
+            HOSPITAL_ADMIN,
+            code=f"P4601060000{n}",
+            name=f"海口大药房{n}店",
+            credit_code=make_credit_code("460106", f"MA5T0000{n}", "91"),
+            kind="pharmacy",
+            region="460106",
+            ownership="private",
+        )
+    create_institution(
+        session,
+        HOSPITAL_ADMIN,
+        code="H46010600001",
+        name="海口市人民医院",
+        credit_code=make_credit_code("460106", "MB0000009"),
+        kind="hospital",
+        region="460106",
+        ownership="public",
+    )
+    create_practitioner(
+        session,
+        HOSPITAL_ADMIN,
+        national_code="HY460106000001",
+        name="符强",
+        id_number=make_resident_id("460106", date(1979, 9, 9), 4, "male"),
+        secret="test-secret-0123456789",
+    )
+    for n in (1, 2):
+        register(
+            session,
+            HOSPITAL_ADMIN,
+            national_code="HY460106000001",
+            institution_code=f"P4601060000{n}",
+            registered_on=date(2025, 4, 1),
+            commitment_signed_on=date(2025, 4, 1),
+            principal=True,
+        )
+    record_case(
+        session,
+        OFFICER,
+        institution_code="P46010600001",
+        decision_type="agreement_action",
+        legal_basis="服务协议",
+        document_no="琼医保协〔2025〕1号",
+        decision_date=date(2025, 6, 2),
+        amount=None,
+        findings=[Finding("HY460106000001", points=9)],
+        as_of=date(2025, 6, 2),
+    )
+    flags = {f.code: f for f in institution_flags(session, 2025)}
+    assert any(
+        "海南细则第二十五条" in r and "主要负责人" in r for r in flags["P46010600001"].reasons
+    )
+    other = flags.get("P46010600002")
+    assert other is None or not any("主要负责人" in r for r in other.reasons)
