@@ -126,13 +126,15 @@ def _verify(rebuild: bool) -> None:
     click.echo(
         f"{people:,} practitioners, {report.with_history:,} with a history: "
         f"{report.agree:,} agree, {len(report.mismatched):,} differ, "
-        f"{len(report.missing):,} missing from the cache, {len(report.stale):,} stale "
-        f"({took:.1f} s)"
+        f"{len(report.missing):,} missing from the cache, {len(report.stale):,} stale, "
+        f"{report.stale_statuses:,} registrations with yesterday's status ({took:.1f} s)"
     )
     for label, codes in (("differ", report.mismatched), ("missing", report.missing),
                          ("stale", report.stale)):  # fmt: skip
         if codes:
             click.echo(f"  {label}: {', '.join(codes[:20])}{' …' if len(codes) > 20 else ''}")
+    if report.stale_statuses and not rebuild:
+        click.echo("有登记备案状态未更新到今天：请运行 portal ledger refresh-statuses（每日一次）")
     if rebuild:
         click.echo(f"已重建 / rebuilt {report.rebuilt:,} cache rows")
     elif not report.ok:
@@ -150,6 +152,17 @@ def ledger_verify() -> None:
 @ledger.command("rebuild", help="Rewrite every cache row that disagrees with the ledger.")
 def ledger_rebuild() -> None:
     _verify(rebuild=True)
+
+
+@ledger.command("refresh-statuses", help="Set every registration's stored status to today's.")
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today.")
+def ledger_refresh(on: datetime | None) -> None:
+    from portal.services.verify import refresh_statuses
+
+    settings = _settings()
+    day = on.date() if on else date.today()
+    changed = refresh_statuses(_engine(settings), day)
+    click.echo(f"{day}: 已更新 {changed:,} 条登记备案状态 / {changed:,} registrations updated")
 
 
 @main.command("import", help="Import registrations from CSV or XLSX (Annex 2 columns).")

@@ -28,6 +28,7 @@ class VerifyReport:
     mismatched: list[str] = field(default_factory=list)  # national codes
     missing: list[str] = field(default_factory=list)  # history but no cache row
     stale: list[str] = field(default_factory=list)  # cache row but no history
+    stale_statuses: int = 0  # registrations whose stored status is not the day's (refresh)
     rebuilt: int = 0
 
     @property
@@ -36,7 +37,11 @@ class VerifyReport:
 
 
 def check(
-    engine: Engine, rebuild: bool = False, progress: Progress | None = None, batch: int = 5000
+    engine: Engine,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    batch: int = 5000,
+    on: date | None = None,
 ) -> VerifyReport:
     """Replay every person's ledger through the engine and compare with the cache.
 
@@ -44,6 +49,8 @@ def check(
     """
     report = VerifyReport()
     fixes: dict[int, tuple[int, str]] = {}
+    day = on or date.today()
+    wanted: dict[int, str] = {}  # the replay's status on ``day`` of those not normal
     with engine.connect() as conn:
         report.people = int(conn.execute(select(func.count()).select_from(PEOPLE)).scalar_one())
         cached: dict[int, str] = dict(
@@ -58,7 +65,11 @@ def check(
             entries: list[Any] = list(group)
             if person_id not in rulesets:
                 rulesets.update(_rulesets(conn, person_id, batch))
-            expected = cache.encode(replay_entries(rulesets.pop(person_id), entries))
+            timeline = replay_entries(rulesets.pop(person_id), entries)
+            status = timeline.status_on(day).status
+            if status != "normal":
+                wanted[person_id] = status
+            expected = cache.encode(timeline)
             report.with_history += 1
             found = cached.pop(person_id, None)
             if found == expected:
@@ -72,25 +83,40 @@ def check(
         if progress is not None:
             progress(done % 1000)
         report.stale = [str(i) for i in cached]
+        report.stale_statuses = len(_status_updates(conn, wanted))
         codes = _codes(conn, [int(i) for i in report.mismatched + report.missing + report.stale])
     report.mismatched = [codes[int(i)] for i in report.mismatched]
     report.missing = [codes[int(i)] for i in report.missing]
     stale_ids = [int(i) for i in report.stale]
     report.stale = [codes[i] for i in stale_ids]
     if rebuild and (fixes or stale_ids):
-        with engine.begin() as conn:
-            ids = list(fixes) + stale_ids
-            for start in range(0, len(ids), 1000):
-                chunk = ids[start : start + 1000]
-                conn.execute(delete(CACHE).where(CACHE.c.practitioner_id.in_(chunk)))
-            values = [
-                {"practitioner_id": person_id, "ledger_seq": seq, "timeline": text}
-                for person_id, (seq, text) in fixes.items()
-            ]
-            if values:
-                conn.execute(CACHE.insert(), values)
-        report.rebuilt = len(fixes) + len(stale_ids)
+        report.rebuilt = _rebuild(engine, sorted({*fixes, *stale_ids}), on or date.today())
+    if rebuild:
+        refresh_statuses(engine, on or date.today())
     return report
+
+
+def _rebuild(engine: Engine, ids: list[int], on: date) -> int:
+    """Recompute each person from the ledger under the person's lock (a writer that
+    committed since the check is not overwritten by the check's older answer)."""
+    from portal.db import session_scope
+    from portal.services.ledger import lock_people, recompute
+
+    for start in range(0, len(ids), 200):
+        chunk = ids[start : start + 200]
+        with session_scope(engine, write=True) as session:
+            lock_people(session, chunk)
+            for person_id in chunk:
+                person = session.get(Practitioner, person_id)
+                assert person is not None
+                has_history = session.execute(
+                    select(LEDGER.c.id).where(LEDGER.c.practitioner_id == person_id).limit(1)
+                ).first()
+                if has_history:
+                    recompute(session, person, on)
+                else:
+                    session.execute(delete(CACHE).where(CACHE.c.practitioner_id == person_id))
+    return len(ids)
 
 
 def _rulesets(conn: Any, first_id: int, batch: int) -> dict[int, str]:
@@ -113,34 +139,44 @@ def _codes(conn: Any, ids: list[int]) -> dict[int, str]:
     return codes
 
 
+def _cached_statuses(conn: Any, on: date) -> dict[int, str]:
+    """Everyone's status on ``on`` from the cache (only those not normal)."""
+    wanted: dict[int, str] = {}
+    for person_id, text in conn.execute(select(CACHE.c.practitioner_id, CACHE.c.timeline)):
+        status = cache.decode(text).status_on(on).status
+        if status != "normal":
+            wanted[person_id] = status
+    return wanted
+
+
+def _status_updates(conn: Any, wanted: dict[int, str]) -> list[dict[str, Any]]:
+    """Active registrations whose stored status is not the one ``wanted`` (else normal)."""
+    registrations = table(Registration)
+    stored = conn.execute(
+        select(registrations.c.id, registrations.c.practitioner_id, registrations.c.status)
+        .where(registrations.c.deregistered_on.is_(None))
+        .where(
+            (registrations.c.status != "normal")
+            | registrations.c.practitioner_id.in_(list(wanted) or [-1])
+        )
+    )
+    return [
+        {"rid": rid, "status": wanted.get(pid, "normal")}
+        for rid, pid, status in stored
+        if wanted.get(pid, "normal") != status
+    ]
+
+
 def refresh_statuses(engine: Engine, on: date) -> int:
     """Bring every active registration's stored status to the status in force on ``on``.
 
     Statuses change with time alone (a Hunan period starts next month; RULES §5.2 step 9),
-    so this runs daily; it reads only the cache. Returns how many registrations changed.
+    so this runs daily (``portal ledger refresh-statuses``); it reads only the cache.
+    Returns how many registrations changed.
     """
     registrations = table(Registration)
-    active = registrations.c.deregistered_on.is_(None)
-    changed = 0
     with engine.begin() as conn:
-        wanted: dict[int, str] = {}
-        for person_id, text in conn.execute(select(CACHE.c.practitioner_id, CACHE.c.timeline)):
-            status = cache.decode(text).status_on(on).status
-            if status != "normal":
-                wanted[person_id] = status
-        stored = conn.execute(
-            select(registrations.c.id, registrations.c.practitioner_id, registrations.c.status)
-            .where(active)
-            .where(
-                (registrations.c.status != "normal")
-                | registrations.c.practitioner_id.in_(list(wanted) or [-1])
-            )
-        )
-        updates = [
-            {"rid": rid, "status": wanted.get(pid, "normal")}
-            for rid, pid, status in stored
-            if wanted.get(pid, "normal") != status
-        ]
+        updates = _status_updates(conn, _cached_statuses(conn, on))
         if updates:
             conn.execute(
                 update(registrations)
@@ -148,5 +184,4 @@ def refresh_statuses(engine: Engine, on: date) -> int:
                 .values(status=bindparam("status")),
                 updates,
             )
-        changed = len(updates)
-    return changed
+    return len(updates)

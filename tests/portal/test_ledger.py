@@ -259,3 +259,37 @@ def test_a_correction_is_checked_and_changes_nothing_when_wrong(
     assert refused.value.field == field
     session.rollback()
     assert session.exec(select(func.count()).select_from(LedgerEntry)).one() == 1
+
+
+def test_rebuild_recomputes_from_the_ledger_as_it_is_when_it_writes(
+    session: Session, engine: Engine, cast: Cast
+) -> None:
+    penalty(session, cast, "湘医保罚〔2025〕17号", date(2025, 5, 12), Finding(cast.nurse, points=3))
+    session.commit()
+    row = session.exec(select(StatusCache)).one()
+    row.timeline = "{}"  # a broken cache row, found by a check
+    session.add(row)
+    session.commit()
+    broken = verify.check(engine)
+    assert len(broken.mismatched) == 1
+    # A writer lands between the check and the rebuild: the rebuild must not undo it.
+    penalty(session, cast, "湘医保罚〔2025〕18号", date(2025, 5, 20), Finding(cast.nurse, points=9))
+    session.commit()
+    person_id = row.practitioner_id
+    verify._rebuild(engine, [person_id], date(2025, 7, 1))
+    assert verify.check(engine, on=date(2025, 7, 1)).ok
+    assert status_on(session, cast.nurse, date(2025, 7, 1)).year_points == 12
+
+
+def test_verify_reports_registrations_whose_status_is_out_of_date(
+    session: Session, engine: Engine, cast: Cast
+) -> None:
+    penalty(
+        session, cast, "湘医保罚〔2025〕19号", date(2025, 5, 12), Finding(cast.doctor, points=9)
+    )
+    session.commit()
+    assert verify.check(engine, on=date(2025, 5, 20)).stale_statuses == 0
+    late = verify.check(engine, on=date(2025, 6, 2))
+    assert late.ok and late.stale_statuses == 2  # two hospitals still say normal
+    verify.refresh_statuses(engine, date(2025, 6, 2))
+    assert verify.check(engine, on=date(2025, 6, 2)).stale_statuses == 0
