@@ -59,7 +59,11 @@ COLUMNS: dict[str, str] = {
     "多点执业": "multi_site",
 }
 REQUIRED = ("name", "national_code", "id_number", "institution_code", "commitment", "registered_on")
-LABEL = {field: label for label, field in reversed(list(COLUMNS.items()))}
+LABEL = {field: label for label, field in reversed(list(COLUMNS.items()))} | {
+    "commitment_signed_on": "服务承诺签订",
+    "institution_name": "医药机构名称",
+    "file": "文件",
+}
 YES = {"是", "yes", "y", "true", "1", "☑", "√"}
 NO = {"否", "no", "n", "false", "0", ""}
 
@@ -97,7 +101,13 @@ def read_rows(path: Path, content: bytes) -> Iterator[tuple[int, dict[str, str]]
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException…
+            raise ServiceError(
+                "file", "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏"
+            ) from exc
+        sheet = book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = [str(c or "").strip() for c in next(rows, ())]
         for n, values in enumerate(rows, start=2):
@@ -139,8 +149,11 @@ def _date(row: dict[str, str], key: str, problems: list[Problem], line: int) -> 
     text = row.get(key, "").replace("/", "-").replace(".", "-")
     if not text:
         return None
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     try:
-        return date.fromisoformat(text[:10])
+        if match is None:
+            raise ValueError(text)
+        return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         problems.append(Problem(line, LABEL.get(key, key), f"日期“{text}”应写作 YYYY-MM-DD"))
         return None
@@ -166,8 +179,9 @@ def _check_row(line: int, row: dict[str, str]) -> tuple[list[Problem], dict[str,
         try:
             resident = check_resident_id(row["id_number"])
             values["resident"] = resident
-            born = [int(n) for n in re.findall(r"\d+", row.get("birth", ""))][:2]
-            if born and born != [resident.birth_date.year, resident.birth_date.month][: len(born)]:
+            born = [int(n) for n in re.findall(r"\d+", row.get("birth", ""))][:3]
+            actual = [resident.birth_date.year, resident.birth_date.month, resident.birth_date.day]
+            if born and born != actual[: len(born)]:
                 problems.append(Problem(line, "出生日期", "与身份证件号码不一致"))
             gender = {"男": "male", "女": "female"}.get(
                 row.get("gender", ""), row.get("gender", "")
@@ -208,9 +222,23 @@ def import_registrations(
             session.exec(select(ImportBatch.id).where(ImportBatch.file_sha256 == digest)).first()
             is not None
         )
-        for line, row in read_rows(path, content):
+        try:
+            rows = list(read_rows(path, content))
+        except ServiceError as exc:
+            report.problems.append(Problem(0, LABEL.get(exc.field, exc.field), exc.message))
+            return report
+        present = {key for _line, row in rows for key in row}
+        missing = [LABEL[key] for key in REQUIRED if key not in present]
+        if rows and missing:
+            message = f"缺少必填列：{'、'.join(missing)}（请使用登记备案表的列名）"
+            report.problems.append(Problem(1, "表头", message))
+            report.rows = len(rows)
+            return report
+        for line, row in rows:
             report.rows += 1
             problems, values = _check_row(line, row)
+            if values.get("registered_on") and values["registered_on"] > at.date():
+                problems.append(Problem(line, "登记备案日期", "不能晚于导入当天"))
             if not problems:
                 savepoint = session.begin_nested()
                 try:
@@ -256,6 +284,8 @@ def _import_row(
         known = find_by_id_number(session, resident.number, secret)
         if known is None or known.id != person.id:
             raise ServiceError("id_number", "与该医保代码已登记的身份证件号码不一致")
+        if row["name"] != person.name:
+            raise ServiceError("name", f"与该医保代码已登记的姓名（{person.name}）不一致")
     except ServiceError as exc:
         if exc.code != "not_found":
             raise

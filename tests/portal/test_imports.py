@@ -108,3 +108,48 @@ def test_a_known_code_with_another_id_number_is_refused(
     path = write_csv(tmp_path / "clash.csv", [person_row(7, cast, 医保代码=cast.doctor)])
     report = import_registrations(engine, path, actor="admin-li", at=AT, secret=SECRET)
     assert [p.column for p in report.problems] == ["身份证件号码"]
+
+
+def test_a_file_without_the_annex_2_columns_is_one_clear_error(
+    engine: Engine, cast: Cast, tmp_path: Path
+) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("name,code\n刘一,D43010200100\n", encoding="utf-8")
+    report = import_registrations(engine, path, actor="admin-li", at=AT, secret=SECRET)
+    assert len(report.problems) == 1
+    assert report.problems[0].column == "表头" and "医保代码" in report.problems[0].message
+
+
+def test_a_broken_xlsx_is_a_clear_error(engine: Engine, cast: Cast, tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"not a zip file")
+    report = import_registrations(engine, path, actor="admin-li", at=AT, secret=SECRET)
+    assert [p.column for p in report.problems] == ["文件"]
+
+
+def test_dates_birth_dates_and_names_are_checked_strictly(
+    engine: Engine, cast: Cast, tmp_path: Path
+) -> None:
+    rows = [
+        person_row(0, cast, 登记备案日期="2025-05-03junk"),
+        person_row(1, cast, 登记备案日期="2099-01-01"),
+        person_row(2, cast, 出生日期="1985-01-27"),
+        person_row(
+            3,
+            cast,
+            医保代码=cast.doctor,
+            身份证件号码=cast.doctor_id,
+            姓名="张三",
+            出生日期="1980年5月",
+            性别="男",
+        ),
+    ]
+    report = import_registrations(
+        engine, write_csv(tmp_path / "strict.csv", rows), actor="admin-li", at=AT, secret=SECRET
+    )
+    assert {(p.line, p.column) for p in report.problems} == {
+        (2, "登记备案日期"),
+        (3, "登记备案日期"),
+        (4, "出生日期"),
+        (5, "姓名"),
+    }
