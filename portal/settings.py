@@ -48,6 +48,11 @@ class Settings:
             raise SettingsError(str(exc)) from exc
         if len(settings.secret) < 16:
             raise SettingsError("PORTAL_SECRET must be at least 16 characters")
+        if settings.secret == cls.secret and settings.database_url.startswith("postgres"):
+            raise SettingsError(
+                "PORTAL_SECRET must be set (a random value, kept) when DATABASE_URL is PostgreSQL:"
+                " the development key would let anyone recompute ID-number hashes"
+            )
         rulesets = all_rulesets()
         if not isinstance(rulesets.get(settings.ruleset), PractitionerRuleset):
             raise SettingsError(

@@ -65,6 +65,14 @@ def test_settings_refuse_an_unknown_ruleset_and_a_bad_port() -> None:
         Settings.from_env({"PORTAL_PORT": "eighty"})
     with pytest.raises(SettingsError, match="PORTAL_CREDIT_RULESET"):
         Settings.from_env({"PORTAL_CREDIT_RULESET": "hunan-2025"})
+    with pytest.raises(SettingsError, match="PORTAL_SECRET"):
+        Settings.from_env({"DATABASE_URL": "postgresql://portal@db:5432/portal"})
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        Settings.from_env({"DATABASE_URL": "mysql://root@localhost/x"})
+    production = Settings.from_env(
+        {"DATABASE_URL": "postgresql://portal@db:5432/portal", "PORTAL_SECRET": "x" * 32}
+    )
+    assert production.database_url.startswith("postgresql")
 
 
 def _free_port() -> int:
