@@ -293,3 +293,17 @@ def test_verify_reports_registrations_whose_status_is_out_of_date(
     assert late.ok and late.stale_statuses == 2  # two hospitals still say normal
     verify.refresh_statuses(engine, date(2025, 6, 2))
     assert verify.check(engine, on=date(2025, 6, 2)).stale_statuses == 0
+
+
+def test_the_database_refuses_to_rewrite_the_ledger(
+    session: Session, engine: Engine, cast: Cast
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    penalty(session, cast, "湘医保罚〔2025〕20号", date(2025, 4, 8), Finding(cast.nurse, points=3))
+    session.commit()
+    for statement in ("UPDATE ledger_entry SET payload = '{}'", "DELETE FROM ledger_entry"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert session.exec(select(func.count()).select_from(LedgerEntry)).one() == 1
