@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from portal.clock import china_today
 from portal.db import make_engine, upgrade
 from portal.models import Practitioner
 from portal.settings import Settings, SettingsError
@@ -92,7 +93,7 @@ def demo_data(practitioners: int, seed: int, as_of: datetime | None, if_empty: b
     if if_empty and existing:
         click.echo(f"已有 {existing:,} 名医保相关人员，未生成演示数据 / demo data skipped")
         return
-    day = as_of.date() if as_of else date.today()
+    day = as_of.date() if as_of else china_today()
     started = time.perf_counter()
     with _bar("生成演示数据 demo data", practitioners) as advance:
         summary = generate(engine, practitioners, seed=seed, as_of=day, secret=settings.secret,
@@ -160,7 +161,7 @@ def ledger_refresh(on: datetime | None) -> None:
     from portal.services.verify import refresh_statuses
 
     settings = _settings()
-    day = on.date() if on else date.today()
+    day = on.date() if on else china_today()
     changed = refresh_statuses(_engine(settings), day)
     click.echo(f"{day}: 已更新 {changed:,} 条登记备案状态 / {changed:,} registrations updated")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, select, update
 
+from portal.clock import china_today
 from portal.models import LedgerEntry, Practitioner, Registration, StatusCache, table
 from portal.services import cache
 from portal.services.ledger import replay_entries
@@ -49,7 +50,7 @@ def check(
     """
     report = VerifyReport()
     fixes: dict[int, tuple[int, str]] = {}
-    day = on or date.today()
+    day = on or china_today()
     wanted: dict[int, str] = {}  # the replay's status on ``day`` of those not normal
     with engine.connect() as conn:
         report.people = int(conn.execute(select(func.count()).select_from(PEOPLE)).scalar_one())
@@ -90,9 +91,9 @@ def check(
     stale_ids = [int(i) for i in report.stale]
     report.stale = [codes[i] for i in stale_ids]
     if rebuild and (fixes or stale_ids):
-        report.rebuilt = _rebuild(engine, sorted({*fixes, *stale_ids}), on or date.today())
+        report.rebuilt = _rebuild(engine, sorted({*fixes, *stale_ids}), on or china_today())
     if rebuild:
-        refresh_statuses(engine, on or date.today())
+        refresh_statuses(engine, on or china_today())
     return report
 
 

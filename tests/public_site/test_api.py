@@ -1,0 +1,147 @@
+"""The JSON API, badges, embeds and feeds: contracts other systems depend on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+STATUS_FIELDS = {
+    "code",
+    "name",
+    "status",
+    "period_start",
+    "period_end",
+    "restoration_pending",
+    "payable",
+    "emergency_payable",
+    "as_of",
+    "institutions",
+}
+
+
+async def test_the_status_api_has_the_contract_fields(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    body = (await client.get(f"/api/v1/practitioners/{codes['terminated']}/status")).json()
+    assert set(body) >= STATUS_FIELDS
+    assert body["status"] == "terminated" and body["payable"] is False
+    assert body["institutions"] and {"code", "name"} == set(body["institutions"][0])
+
+
+async def test_status_on_a_date_before_any_case_is_normal(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    body = (
+        await client.get(
+            f"/api/v1/practitioners/{codes['terminated']}/status", params={"on": "2025-03-02"}
+        )
+    ).json()
+    assert (body["status"], body["as_of"], body["payable"]) == ("normal", "2025-03-02", True)
+
+
+async def test_bad_input_is_400_naming_the_field_and_unknown_is_404(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    bad_date = await client.get(
+        f"/api/v1/practitioners/{codes['normal']}/status", params={"on": "2025-02-30"}
+    )
+    assert bad_date.status_code == 400 and bad_date.json()["field"] == "on"
+    bad_code = await client.get("/api/v1/practitioners/12345/status")
+    assert bad_code.status_code == 400 and bad_code.json()["field"] == "code"
+    unknown = await client.get("/api/v1/practitioners/D43019999999/status")
+    assert unknown.status_code == 404 and "未找到" in unknown.json()["error"]
+
+
+async def test_the_batch_answers_each_code_and_refuses_more_than_1000(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    answer = await client.post(
+        "/api/v1/status:batch", json={"codes": [codes["normal"], "D43019999999"]}
+    )
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert results[0]["found"] and results[0]["status"] == "normal"
+    assert results[1] == {"code": "D43019999999", "found": False}
+    too_many = await client.post("/api/v1/status:batch", json={"codes": ["D43010200001"] * 1001})
+    assert too_many.status_code == 400 and too_many.json()["field"] == "codes"
+    wrong = await client.post("/api/v1/status:batch", json={"codes": "D43010200001"})
+    assert wrong.status_code == 400
+
+
+async def test_disclosures_json_is_paginated(client: AsyncTestClient[Any]) -> None:
+    page = (await client.get("/api/v1/disclosures", params={"per_page": 5})).json()
+    assert len(page["items"]) == 5 and page["total"] > 5
+    second = (await client.get("/api/v1/disclosures", params={"per_page": 5, "page": 2})).json()
+    assert page["items"][0] != second["items"][0]
+    bad = await client.get("/api/v1/disclosures", params={"per_page": 9999})
+    assert bad.status_code == 400 and bad.json()["field"] == "per_page"
+
+
+async def test_the_badge_is_svg_with_an_etag_and_a_304_costs_nothing(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    badge = await client.get(f"/badge/{codes['suspended']}.svg")
+    assert badge.headers["content-type"] == "image/svg+xml"
+    assert "暂停" in badge.text and len(badge.content) < 1024
+    assert "max-age=60" in badge.headers["cache-control"]
+    again = await client.get(
+        f"/badge/{codes['suspended']}.svg", headers={"If-None-Match": badge.headers["etag"]}
+    )
+    assert again.status_code == 304 and again.content == b""
+    other = await client.get(f"/badge/{codes['normal']}.svg")
+    assert other.headers["etag"] != badge.headers["etag"] and "正常" in other.text
+    assert (await client.get("/badge/D43019999999.svg")).status_code == 404
+
+
+async def test_the_embed_card_and_script(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    card = await client.get(f"/embed/{codes['suspended']}")
+    assert card.status_code == 200 and "仅可自费" in card.text
+    script = await client.get("/embed.js")
+    assert "data-yibao-code" in script.text
+    assert script.headers["content-type"].startswith("application/javascript")
+
+
+async def test_feeds_have_an_incremental_cursor(client: AsyncTestClient[Any]) -> None:
+    first = (await client.get("/feeds/disclosures.json")).json()
+    assert first["items"]
+    cursor = first["items"][2]["id"]
+    rest = (await client.get("/feeds/disclosures.json", params={"since": cursor})).json()
+    assert [i["id"] for i in rest["items"]] == [i["id"] for i in first["items"][3:]][
+        : len(rest["items"])
+    ]
+    done = (
+        await client.get("/feeds/disclosures.json", params={"since": first["next_since"]})
+    ).json()
+    assert all(i["id"] > first["next_since"] for i in done["items"])
+    atom = await client.get("/feeds/blacklist.atom")
+    assert (
+        atom.headers["content-type"].startswith("application/atom+xml") and "<entry>" in atom.text
+    )
+    csv = await client.get("/feeds/blacklist.csv")
+    assert csv.content.decode("utf-8-sig").startswith("id,national_code")
+    assert (await client.get("/feeds/everything.json")).status_code == 404
+    assert (await client.get("/feeds/blacklist.json", params={"since": -1})).status_code == 400
+
+
+async def test_cors_is_open_for_the_api_and_badges(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    for path in (
+        f"/api/v1/practitioners/{codes['normal']}/status",
+        f"/badge/{codes['normal']}.svg",
+        "/feeds/blacklist.json",
+    ):
+        response = await client.get(path, headers={"Origin": "https://hospital.example"})
+        assert response.headers.get("access-control-allow-origin") == "*", path
+
+
+async def test_the_openapi_document_lists_the_contract(client: AsyncTestClient[Any]) -> None:
+    spec = (await client.get("/api/v1/openapi.json")).json()
+    assert {
+        "/api/v1/practitioners/{code}/status",
+        "/api/v1/status:batch",
+        "/api/v1/disclosures",
+    } <= set(spec["paths"])
