@@ -154,7 +154,13 @@ def _filters(region: str, institution: str, status: str) -> Filters | Response[d
     return Filters(region=region, institution=institution.strip(), status=status)
 
 
-@get("/disclosures", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
+@get(
+    "/disclosures",
+    cache_control=PAGES,
+    sync_to_thread=True,
+    include_in_schema=False,
+    media_type=MediaType.HTML,
+)
 def disclosures_page(
     request: Request[Any, Any, Any],
     region: FromQuery[str] = "",
@@ -358,7 +364,7 @@ def _csv(rows: list[dict[str, Any]], columns: list[str], filename: str) -> Respo
         writer.writerow([_jsonable(row).get(c, "") for c in columns])
     return Response(
         ("\ufeff" + out.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "public, max-age=300",

@@ -100,7 +100,18 @@ async def test_every_page_sets_cache_control(
         "/feeds/disclosures.atom",
         "/static/htmx.min.js",
     ]
+    html = {
+        "/",
+        f"/practitioners/{code}",
+        "/disclosures",
+        "/blacklist",
+        "/credit/a-grade",
+        "/about",
+        f"/embed/{code}",
+    }
     for path in paths:
         response = await client.get(path)
         assert response.status_code == 200, path
         assert response.headers.get("cache-control"), path
+        if path in html:
+            assert response.headers["content-type"] == "text/html; charset=utf-8", path
