@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-ledger conformance clean lock
+.PHONY: run test lint typecheck browser-deps pytest bench bench-ledger conformance clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,17 @@ run: $(STAMP)
 	$(BIN)/portal demo-data --practitioners 2000 --if-empty
 	$(BIN)/portal serve
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck browser-deps pytest
+
+# Browser tests drive Debian's chromium (never a downloaded browser); screenshots need a
+# CJK font. Installed with apt-get when missing (root, as on CI); without them the browser
+# tests are skipped with a message.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1; then \
+	  echo "Installing Debian packages for the browser tests: chromium fonts-noto-cjk"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null) \
+	    || echo "Could not install them (not root?): the browser tests will be skipped"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
