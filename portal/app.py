@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import date
 from pathlib import Path
 
+import anyio
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import CacheControlHeader
@@ -11,8 +15,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy import Engine
 
+from portal.clock import china_today
 from portal.db import make_engine
+from portal.services.verify import refresh_statuses
+from portal.services.webhooks import deliver
 from portal.settings import Settings
 from public_site import controllers as public_controllers
 
@@ -20,9 +28,37 @@ PUBLIC_TEMPLATES = Path(__file__).resolve().parent.parent / "public_site" / "tem
 PUBLIC_STATIC = PUBLIC_TEMPLATES.parent / "static"
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+async def _background(engine: Engine) -> None:
+    """On a single machine, `portal serve` also delivers webhooks (every 30 s) and brings
+    registrations' stored statuses to the day's (at start and after midnight in China).
+    Both are idempotent, so a second process doing the same harms nothing."""
+    refreshed: date | None = None
+    while True:
+        try:
+            today = china_today()
+            if refreshed != today:
+                await anyio.to_thread.run_sync(refresh_statuses, engine, today)
+                refreshed = today
+            await anyio.to_thread.run_sync(deliver, engine)
+        except Exception:  # keep serving; the next round tries again
+            logging.getLogger("portal").exception("background round failed")
+        await asyncio.sleep(30)
+
+
+def create_app(settings: Settings | None = None, background: bool = False) -> Litestar:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start() -> None:
+        if background:
+            tasks.append(asyncio.create_task(_background(engine)))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        engine.dispose()
+
     app = Litestar(
         route_handlers=[
             *public_controllers.ROUTES,
@@ -44,7 +80,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Status of medical-insurance practitioners for registration platforms "
             "and claim checks. No ID numbers, phone numbers or birth dates are ever returned.",
         ),
-        on_shutdown=[lambda: engine.dispose()],
+        on_startup=[start],
+        on_shutdown=[stop],
     )
     app.state.settings = settings
     app.state.engine = engine

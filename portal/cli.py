@@ -37,8 +37,12 @@ def _engine(settings: Settings) -> Engine:
 
 @contextmanager
 def _bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())  # fmt: skip
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n: progress.advance(task, n)
@@ -62,7 +66,7 @@ def serve(host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     click.echo(f"门户已启动 / portal running: http://{host}:{port}/")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, background=True), host=host, port=port, log_level="info")
 
 
 @main.group(help="Database maintenance.")
@@ -96,8 +100,14 @@ def demo_data(practitioners: int, seed: int, as_of: datetime | None, if_empty: b
     day = as_of.date() if as_of else china_today()
     started = time.perf_counter()
     with _bar("生成演示数据 demo data", practitioners) as advance:
-        summary = generate(engine, practitioners, seed=seed, as_of=day, secret=settings.secret,
-                           progress=lambda _what, n: advance(n))  # fmt: skip
+        summary = generate(
+            engine,
+            practitioners,
+            seed=seed,
+            as_of=day,
+            secret=settings.secret,
+            progress=lambda _what, n: advance(n),
+        )
     took = time.perf_counter() - started
     click.echo(
         f"完成 / done in {took:.1f} s: {summary.institutions:,} institutions, "
@@ -130,8 +140,11 @@ def _verify(rebuild: bool) -> None:
         f"{len(report.missing):,} missing from the cache, {len(report.stale):,} stale, "
         f"{report.stale_statuses:,} registrations with yesterday's status ({took:.1f} s)"
     )
-    for label, codes in (("differ", report.mismatched), ("missing", report.missing),
-                         ("stale", report.stale)):  # fmt: skip
+    for label, codes in (
+        ("differ", report.mismatched),
+        ("missing", report.missing),
+        ("stale", report.stale),
+    ):
         if codes:
             click.echo(f"  {label}: {', '.join(codes[:20])}{' …' if len(codes) > 20 else ''}")
     if report.stale_statuses and not rebuild:
@@ -166,6 +179,52 @@ def ledger_refresh(on: datetime | None) -> None:
     click.echo(f"{day}: 已更新 {changed:,} 条登记备案状态 / {changed:,} registrations updated")
 
 
+@main.group(help="Webhooks for registration platforms.")
+def webhooks() -> None:
+    pass
+
+
+@webhooks.command("add", help="Subscribe a platform's URL to the statuses of CODES.")
+@click.option("--platform", required=True)
+@click.option("--url", required=True)
+@click.option("--secret", required=True, help="Shared HMAC-SHA256 key (16+ characters).")
+@click.argument("codes", nargs=-1)
+def webhooks_add(platform: str, url: str, secret: str, codes: tuple[str, ...]) -> None:
+    from portal.db import session_scope
+    from portal.services.errors import ServiceError
+    from portal.services.registry import Act
+    from portal.services.webhooks import subscribe
+
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine, write=True) as session:
+            sub = subscribe(
+                session,
+                Act("cli", datetime.now(UTC), "订阅状态变化"),
+                platform=platform,
+                url=url,
+                secret=secret,
+                codes=list(codes),
+            )
+    except ServiceError as exc:
+        raise click.UsageError(f"{exc.field}: {exc.message}") from exc
+    click.echo(f"已订阅 / subscribed #{sub.id}: {platform} follows {len(codes)} practitioners")
+
+
+@webhooks.command("deliver", help="Post the due messages (with --loop, every 30 seconds).")
+@click.option("--loop", is_flag=True)
+def webhooks_deliver(loop: bool) -> None:
+    from portal.services.webhooks import deliver
+
+    engine = _engine(_settings())
+    while True:
+        report = deliver(engine)
+        click.echo(f"delivered {report.delivered}, failed {report.failed} (retried later)")
+        if not loop:
+            return
+        time.sleep(30)
+
+
 @main.command("import", help="Import registrations from CSV or XLSX (Annex 2 columns).")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--good-rows", is_flag=True, help="Import the good rows even if some are bad.")
@@ -177,9 +236,14 @@ def import_file(path: Path, good_rows: bool, actor: str) -> None:
     engine = _engine(settings)
     with _bar(f"导入 {path.name}", None) as advance:
         report = import_registrations(
-            engine, path, actor=actor, at=datetime.now(UTC), secret=settings.secret,
-            good_rows=good_rows, progress=advance,
-        )  # fmt: skip
+            engine,
+            path,
+            actor=actor,
+            at=datetime.now(UTC),
+            secret=settings.secret,
+            good_rows=good_rows,
+            progress=advance,
+        )
     for problem in report.problems:
         click.echo(f"第 {problem.line} 行 {problem.column}：{problem.message}", err=True)
     click.echo(report.summary())

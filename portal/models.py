@@ -233,3 +233,37 @@ class ImportBatch(SQLModel, table=True):
 def table(model: type[SQLModel]) -> Any:
     """The Core table of a model, for bulk statements."""
     return model.__table__  # type: ignore[attr-defined]
+
+
+class WebhookSubscription(Recorded, table=True):
+    """A registration platform that follows practitioners' statuses."""
+
+    __tablename__ = "webhook_subscription"
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=100)
+    url: str = Field(max_length=500)
+    secret: str = Field(max_length=200)
+    active: bool = True
+
+
+class WebhookFollow(SQLModel, table=True):
+    """Which practitioners a subscription follows."""
+
+    __tablename__ = "webhook_follow"
+    subscription_id: int = Field(foreign_key="webhook_subscription.id", primary_key=True)
+    national_code: str = Field(max_length=16, primary_key=True, index=True)
+
+
+class WebhookOutbox(SQLModel, table=True):
+    """A message to deliver, written in the same transaction as the change (never lost)."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="webhook_subscription.id", index=True)
+    payload: str = Field(sa_type=Text)
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    delivered_at: datetime | None = None
+    last_error: str = Field(default="", max_length=500)

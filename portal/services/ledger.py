@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal.models import Decision, LedgerEntry, Practitioner, Registration, StatusCache
-from portal.services import cache
+from portal.services import cache, webhooks
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit, get_institution, get_practitioner
 from scoring.engine import Timeline, evaluate
@@ -118,12 +118,19 @@ def recompute(session: Session, person: Practitioner, as_of: date) -> Timeline:
     status = timeline.status_on(as_of).status
     # Linkage: points and status belong to the person, at every institution (National-
     # Procedure Art. 34; Anhui-Rules Art. 20, 23): multi-site doctors, pharmacy principals.
+    before = None
     for registration in session.exec(
         select(Registration).where(Registration.practitioner_id == person.id)
     ).all():
         if registration.deregistered_on is None and registration.status != status:
+            before = registration.status
             registration.status = status
             session.add(registration)
+    if before is not None:
+        session.flush()
+        webhooks.enqueue(
+            session.connection(), person.national_code, before, status, as_of, datetime.now(UTC)
+        )
     return timeline
 
 

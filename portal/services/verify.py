@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import groupby
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import Engine, bindparam, delete, func, select, update
 
 from portal.clock import china_today
 from portal.models import LedgerEntry, Practitioner, Registration, StatusCache, table
-from portal.services import cache
+from portal.services import cache, webhooks
 from portal.services.ledger import replay_entries
 
 Progress = Callable[[int], None]
@@ -162,7 +162,7 @@ def _status_updates(conn: Any, wanted: dict[int, str]) -> list[dict[str, Any]]:
         )
     )
     return [
-        {"rid": rid, "status": wanted.get(pid, "normal")}
+        {"rid": rid, "pid": pid, "old": status, "status": wanted.get(pid, "normal")}
         for rid, pid, status in stored
         if wanted.get(pid, "normal") != status
     ]
@@ -183,6 +183,11 @@ def refresh_statuses(engine: Engine, on: date) -> int:
                 update(registrations)
                 .where(registrations.c.id == bindparam("rid"))
                 .values(status=bindparam("status")),
-                updates,
+                [{"rid": u["rid"], "status": u["status"]} for u in updates],
             )
+            changed = {u["pid"]: (u["old"], u["status"]) for u in updates}
+            codes = _codes(conn, list(changed))
+            now = datetime.now(UTC)
+            for pid, (old, new) in changed.items():
+                webhooks.enqueue(conn, codes[pid], old, new, on, now)
     return len(updates)

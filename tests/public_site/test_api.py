@@ -145,3 +145,10 @@ async def test_the_openapi_document_lists_the_contract(client: AsyncTestClient[A
         "/api/v1/status:batch",
         "/api/v1/disclosures",
     } <= set(spec["paths"])
+
+
+async def test_search_is_rate_limited_so_names_cannot_be_harvested(
+    client: AsyncTestClient[Any],
+) -> None:
+    statuses = [(await client.get("/search", params={"q": "李"})).status_code for _ in range(61)]
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429
