@@ -56,7 +56,8 @@ def main() -> None:
 @main.command(help="Run the web app (migrates the database first).")
 @click.option("--host", default=None, help="Address (default PORTAL_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORTAL_PORT or 8000).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--access-log", is_flag=True, help="Log every request (off: faster, less kept).")
+def serve(host: str | None, port: int | None, access_log: bool) -> None:
     import uvicorn
 
     from portal.app import create_app
@@ -66,7 +67,25 @@ def serve(host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     click.echo(f"门户已启动 / portal running: http://{host}:{port}/")
-    uvicorn.run(create_app(settings, background=True), host=host, port=port, log_level="info")
+    if settings.workers > 1:
+        # Several processes: each builds its own app; the background round is idempotent.
+        uvicorn.run(
+            "portal.app:serve_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=settings.workers,
+            log_level="warning",
+            access_log=access_log,
+        )
+    else:
+        uvicorn.run(
+            create_app(settings, background=True),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+        )
 
 
 @main.group(help="Database maintenance.")

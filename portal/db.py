@@ -55,17 +55,27 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
 
 
-def make_engine(url: str, schema: str | None = None) -> Engine:
-    """An engine for the operator's URL; ``schema`` (PostgreSQL) isolates a test run."""
+def make_engine(url: str, schema: str | None = None, reads: bool = False) -> Engine:
+    """An engine for the operator's URL; ``schema`` (PostgreSQL) isolates a test run.
+
+    ``reads``: a pool for one-statement reads (the public look-ups), in autocommit, so a
+    look-up costs one round trip, not BEGIN, SELECT and ROLLBACK.
+    """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if not reads:  # without BEGIN, pysqlite (isolation_level None) runs each alone
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     return create_engine(
-        parsed, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
+        parsed,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        isolation_level="AUTOCOMMIT" if reads else None,
     )
 
 

@@ -23,6 +23,7 @@ class Settings:
     database_url: str = "sqlite:///portal.db"
     # Key of the keyed hash under which ID numbers are searchable (never stored themselves).
     secret: str = "dev-only-secret-change-me"
+    workers: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             credit_ruleset=env.get("PORTAL_CREDIT_RULESET", cls.credit_ruleset),
             database_url=env.get("DATABASE_URL", cls.database_url),
             secret=env.get("PORTAL_SECRET", cls.secret),
+            workers=_positive(env, "PORTAL_WORKERS", cls.workers),
         )
         try:
             normalise_url(settings.database_url)
@@ -63,3 +65,24 @@ class Settings:
                 f"PORTAL_CREDIT_RULESET: unknown credit ruleset {settings.credit_ruleset!r}"
             )
         return settings
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, str(default))
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, got {text!r}")
+    return int(text)
+
+
+def rate_limits(env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """(searches per minute, API requests per second) allowed per client address.
+
+    Read once when the routes are built: PORTAL_SEARCH_PER_MINUTE (default 60) and
+    PORTAL_API_PER_SECOND (default 200). Searching is limited hard so that names cannot
+    be harvested; the API serves registration platforms, so its limit is generous.
+    """
+    env = os.environ if env is None else env
+    return (
+        _positive(env, "PORTAL_SEARCH_PER_MINUTE", 60),
+        _positive(env, "PORTAL_API_PER_SECOND", 200),
+    )

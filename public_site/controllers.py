@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import math
+import time
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +20,6 @@ from xml.sax.saxutils import escape
 
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 from sqlalchemy import func, select
@@ -28,9 +29,10 @@ from portal.clock import china_today
 from portal.identifiers import is_national_code
 from portal.models import Registration, table
 from portal.services import public
-from portal.services.lookup import status_by_code
 from portal.services.public import Filters
 from portal.services.registry import STATUS_ZH
+from portal.settings import rate_limits
+from public_site.ratelimit import throttled
 from scoring.rulesets import PractitionerRuleset, all_rulesets
 from scoring.workdays import default_calendar
 
@@ -40,8 +42,20 @@ PAGES = CacheControlHeader(public=True, max_age=60)
 SHORT = CacheControlHeader(public=True, max_age=30)
 FEEDS = CacheControlHeader(public=True, max_age=300)
 NO_STORE = CacheControlHeader(no_store=True)
-SEARCH_LIMIT = RateLimitConfig(rate_limit=("minute", 60))
-API_LIMIT = RateLimitConfig(rate_limit=("second", 200))
+SEARCHES_PER_MINUTE, API_PER_SECOND = rate_limits()
+
+
+def _too_many(request: Request[Any, Any, Any], search: bool = False) -> Response[Any] | None:
+    """Search and the API are rate-limited per client so names cannot be harvested."""
+    client = request.client.host if request.client else "unknown"
+    if search:
+        if throttled(request.app.state, client, "search_limiter", SEARCHES_PER_MINUTE, 60):
+            return _error(429, "q", "查询过于频繁，请稍后再试")
+    elif throttled(request.app.state, client, "api_limiter", API_PER_SECOND, 1):
+        return _error(429, "rate", "请求过于频繁，请降低频率")
+    return None
+
+
 REGIONS = [
     ("4301", "长沙市"),
     ("4302", "株洲市"),
@@ -61,8 +75,38 @@ REGIONS = [
 RULES_REF = "湘医保发〔2025〕4号第九条"
 
 
+class MicroCache:
+    """Answers kept for a few seconds in each process: as fresh as the Cache-Control the
+    same answers carry (max-age), so a burst of look-ups for one doctor costs one query."""
+
+    def __init__(self, seconds: float, size: int = 200_000) -> None:
+        self.seconds, self.size = seconds, size
+        self.items: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any) -> Any:
+        hit = self.items.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self.items) >= self.size:
+            self.items.clear()
+        self.items[key] = (time.monotonic() + self.seconds, value)
+
+
+def _cache(request: Request[Any, Any, Any], name: str, seconds: float) -> MicroCache:
+    """One cache per app (and so per database), made on first use."""
+    state = request.app.state
+    if name not in state:
+        state[name] = MicroCache(seconds)
+    cache: MicroCache = state[name]
+    return cache
+
+
 def _engine(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.engine
+    """Public routes only read: the autocommit reader (no transaction round trips)."""
+    return request.app.state.reader
 
 
 def _error(status: int, field: str, message: str) -> Response[dict[str, str]]:
@@ -110,6 +154,12 @@ def _ruleset_rows() -> list[dict[str, Any]]:
 
 @get("/", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
 def home(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
+    if q.strip() and _too_many(request, search=True) is not None:
+        return Template(
+            template_name="home.html",
+            context={"q": q, "people": [], "limit": 20, "throttled": True},
+            status_code=429,
+        )
     people = _search(request, q)
     return Template(template_name="home.html", context={"q": q, "people": people, "limit": 20})
 
@@ -126,10 +176,12 @@ def _search(request: Request[Any, Any, Any], q: str) -> list[public.PublicPerson
     cache_control=NO_STORE,
     sync_to_thread=True,
     include_in_schema=False,
-    middleware=[SEARCH_LIMIT.middleware],
+    media_type=MediaType.HTML,
 )
-def search(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
+def search(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Any:
     """The live-results fragment for htmx (the home page renders the same template)."""
+    if (refused := _too_many(request, search=True)) is not None:
+        return refused
     people = _search(request, q)
     return Template(template_name="_results.html", context={"q": q, "people": people, "limit": 20})
 
@@ -273,7 +325,6 @@ def healthz(request: Request[Any, Any, Any]) -> dict[str, Any]:
     "/api/v1/practitioners/{code:str}/status",
     cache_control=SHORT,
     sync_to_thread=False,
-    middleware=[API_LIMIT.middleware],
     tags=["status"],
 )
 def status_api(
@@ -281,16 +332,24 @@ def status_api(
 ) -> Any:
     """The status in force on a date (default: today in China), for registration platforms
     and claim checks. ``payable`` / ``emergency_payable`` answer RULES §5.5."""
+    if (refused := _too_many(request)) is not None:
+        return refused
     day = _day(on, "on")
     if isinstance(day, Response):
         return day
     if not is_national_code(code.strip().upper()):
         return _error(400, "code", "医保相关人员代码格式不正确")
-    with _engine(request).connect() as conn:
-        person = public.person(conn, code, day)
-    if person is None:
-        return _error(404, "code", f"未找到医保相关人员代码 {code}")
-    return person.api()
+    key = (code.strip().upper(), day)
+    cache = _cache(request, "status_cache", 30)
+    body = cache.get(key)
+    if body is None:
+        with _engine(request).connect() as conn:
+            answer = public.fast_status(conn, code, day)
+        if answer is None:
+            return _error(404, "code", f"未找到医保相关人员代码 {code}")
+        body = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        cache.put(key, body)
+    return Response(body, media_type=MediaType.JSON)
 
 
 @post(
@@ -298,11 +357,12 @@ def status_api(
     status_code=200,
     cache_control=NO_STORE,
     sync_to_thread=True,
-    middleware=[API_LIMIT.middleware],
     tags=["status"],
 )
 def status_batch(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> Any:
     """Up to 1,000 codes in, one status each out (``found: false`` for unknown codes)."""
+    if (refused := _too_many(request)) is not None:
+        return refused
     codes = data.get("codes")
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         return _error(400, "codes", "codes 应为医保相关人员代码的列表")
@@ -325,7 +385,6 @@ def status_batch(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
     "/api/v1/disclosures",
     cache_control=PAGES,
     sync_to_thread=True,
-    middleware=[API_LIMIT.middleware],
     tags=["disclosures"],
 )
 def disclosures_api(
@@ -337,6 +396,8 @@ def disclosures_api(
     per_page: FromQuery[int] = 50,
 ) -> Any:
     """The JSON form of /disclosures: same filters, paginated (per_page up to 500)."""
+    if (refused := _too_many(request)) is not None:
+        return refused
     filters = _filters(region, institution, status)
     if isinstance(filters, Response):
         return filters
@@ -398,13 +459,22 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
     if not name.endswith(".svg") or not is_national_code(code):
         return _error(404, "code", "徽标地址应为 /badge/医保相关人员代码.svg")
     day = china_today()
-    with _engine(request).connect() as conn:
-        found = status_by_code(conn, code, day)
-    if found is None:
-        return _error(404, "code", f"未找到医保相关人员代码 {code}")
-    word = STATUS_ZH[found.status.status]
-    tag = hashlib.sha1(f"{code}|{word}|{found.name}|{day}".encode()).hexdigest()[:20]
-    etag = f'"{tag}"'
+    cache = _cache(request, "badge_cache", 60)
+    cached = cache.get((code, day))
+    if cached is None:
+        with _engine(request).connect() as conn:
+            found = public.fast_badge(conn, code, day)
+        if found is None:
+            return _error(404, "code", f"未找到医保相关人员代码 {code}")
+        name, status = found
+        word = STATUS_ZH[status.status]
+        tag = hashlib.sha1(f"{code}|{word}|{name}|{day}".encode()).hexdigest()[:20]
+        svg = BADGE.format(
+            word=word, name=escape(name), day=day, colour=BADGE_COLOURS[status.status]
+        )
+        cached = (f'"{tag}"', svg.encode("utf-8"))
+        cache.put((code, day), cached)
+    etag, svg_bytes = cached
     headers = {
         "ETag": etag,
         "Cache-Control": "public, max-age=60",
@@ -412,10 +482,7 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
     }
     if etag in request.headers.get("if-none-match", ""):
         return Response(b"", status_code=304, headers=headers)
-    svg = BADGE.format(
-        word=word, name=escape(found.name), day=day, colour=BADGE_COLOURS[found.status.status]
-    )
-    return Response(svg, media_type="image/svg+xml", headers=headers)
+    return Response(svg_bytes, media_type="image/svg+xml", headers=headers)
 
 
 @get("/embed/{code:str}", cache_control=PAGES, sync_to_thread=False, include_in_schema=False)

@@ -22,7 +22,14 @@ PEOPLE = table(Practitioner)
 CACHE = table(StatusCache)
 LEDGER = table(LedgerEntry)
 _BY_CODE = (
-    select(PEOPLE.c.id, PEOPLE.c.national_code, PEOPLE.c.name, PEOPLE.c.ruleset)
+    select(
+        PEOPLE.c.id,
+        PEOPLE.c.national_code,
+        PEOPLE.c.name,
+        PEOPLE.c.ruleset,
+        PEOPLE.c.practice_type,
+        PEOPLE.c.title,
+    )
     .add_columns(CACHE.c.timeline)
     .select_from(PEOPLE.outerjoin(CACHE, CACHE.c.practitioner_id == PEOPLE.c.id))
     .where(PEOPLE.c.national_code == bindparam("code", type_=PEOPLE.c.national_code.type))
@@ -40,6 +47,9 @@ class Found:
     national_code: str
     name: str
     status: StatusOn
+    ruleset: str = ""
+    practice_type: str = ""
+    title: str = ""
 
 
 def status_by_code(conn: Connection, national_code: str, on: date) -> Found | None:
@@ -51,4 +61,6 @@ def status_by_code(conn: Connection, national_code: str, on: date) -> Found | No
     if status is None:
         entries: list[Any] = list(conn.execute(_LEDGER_OF, {"id": row.id}))
         status = replay_entries(row.ruleset, entries).status_on(on)
-    return Found(row.id, row.national_code, row.name, status)
+    return Found(
+        row.id, row.national_code, row.name, status, row.ruleset, row.practice_type, row.title
+    )

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from portal.models import Decision, Institution, Notice, Practitioner, Registration, table
-from portal.services.lookup import status_by_code
+from portal.services import cache
+from portal.services.lookup import Found, status_by_code
 from scoring.model import StatusOn
 from scoring.rulesets import practitioner_ruleset
 
@@ -66,63 +67,72 @@ class PublicPerson:
         }
 
 
-def _sites(conn: Connection, person_ids: list[int], on: date) -> dict[int, list[Site]]:
-    query = (
-        select(REGS.c.practitioner_id, INST.c.code, INST.c.name, INST.c.region, INST.c.kind)
-        .select_from(REGS.join(INST, INST.c.id == REGS.c.institution_id))
-        .where(REGS.c.practitioner_id.in_(person_ids))
-        .where(REGS.c.registered_on <= on)
-        .where(or_(REGS.c.deregistered_on.is_(None), REGS.c.deregistered_on > on))
-        .order_by(REGS.c.practitioner_id, INST.c.code)
+_SITES = (
+    select(REGS.c.practitioner_id, INST.c.code, INST.c.name, INST.c.region, INST.c.kind)
+    .select_from(REGS.join(INST, INST.c.id == REGS.c.institution_id))
+    .where(REGS.c.practitioner_id.in_(bindparam("ids", expanding=True)))
+    .where(REGS.c.registered_on <= bindparam("on", type_=REGS.c.registered_on.type))
+    .where(
+        or_(
+            REGS.c.deregistered_on.is_(None),
+            REGS.c.deregistered_on > bindparam("on", type_=REGS.c.registered_on.type),
+        )
     )
+    .order_by(REGS.c.practitioner_id, INST.c.code)
+)
+
+
+def _sites(conn: Connection, person_ids: list[int], on: date) -> dict[int, list[Site]]:
     sites: dict[int, list[Site]] = {pid: [] for pid in person_ids}
-    for pid, code, name, region, kind in conn.execute(query):
+    for pid, code, name, region, kind in conn.execute(_SITES, {"ids": person_ids, "on": on}):
         sites[pid].append(Site(code, name, region, kind))
     return sites
 
 
-def person(conn: Connection, code: str, on: date) -> PublicPerson | None:
+def person(conn: Connection, code: str, on: date, decisions: bool = True) -> PublicPerson | None:
+    """A practitioner as the public sees them on ``on`` (``decisions``: with the published
+    suspensions and terminations, for the status page)."""
     found = status_by_code(conn, code, on)
     if found is None:
         return None
-    row = conn.execute(
-        select(PEOPLE.c.practice_type, PEOPLE.c.title, PEOPLE.c.ruleset).where(
-            PEOPLE.c.id == found.id
-        )
-    ).one()
-    ruleset = practitioner_ruleset(row.ruleset)
+    return _public(conn, found, _sites(conn, [found.id], on)[found.id], decisions)
+
+
+def _public(conn: Connection, found: Found, sites: list[Site], decisions: bool) -> PublicPerson:
+    ruleset = practitioner_ruleset(found.ruleset)
     points_public = (
         found.status.status != "normal" or found.status.year_points >= ruleset.publish_points_from
     )
     result = PublicPerson(
         found.national_code,
         found.name,
-        row.practice_type,
-        row.title,
+        found.practice_type,
+        found.title,
         found.status,
-        _sites(conn, [found.id], on)[found.id],
+        sites,
         points_public,
     )
-    notices = conn.execute(
-        select(
-            NOTICES.c.issued_on,
-            NOTICES.c.points,
-            NOTICES.c.status,
-            NOTICES.c.period_start,
-            NOTICES.c.period_end,
-            NOTICES.c.reregister_from,
-            DECISIONS.c.document_no,
-            DECISIONS.c.decision_date,
-            DECISIONS.c.decision_type,
-            DECISIONS.c.legal_basis,
+    if decisions:
+        notices = conn.execute(
+            select(
+                NOTICES.c.issued_on,
+                NOTICES.c.points,
+                NOTICES.c.status,
+                NOTICES.c.period_start,
+                NOTICES.c.period_end,
+                NOTICES.c.reregister_from,
+                DECISIONS.c.document_no,
+                DECISIONS.c.decision_date,
+                DECISIONS.c.decision_type,
+                DECISIONS.c.legal_basis,
+            )
+            .select_from(NOTICES.join(DECISIONS, DECISIONS.c.id == NOTICES.c.decision_id))
+            .where(NOTICES.c.practitioner_id == found.id)
+            .where(NOTICES.c.status.in_(PUBLIC_STATUSES))
+            .where(NOTICES.c.issued_on <= found.status.on)
+            .order_by(DECISIONS.c.decision_date.desc())
         )
-        .select_from(NOTICES.join(DECISIONS, DECISIONS.c.id == NOTICES.c.decision_id))
-        .where(NOTICES.c.practitioner_id == found.id)
-        .where(NOTICES.c.status.in_(PUBLIC_STATUSES))
-        .where(NOTICES.c.issued_on <= on)
-        .order_by(DECISIONS.c.decision_date.desc())
-    )
-    result.decisions = [dict(r._mapping) for r in notices]
+        result.decisions = [dict(r._mapping) for r in notices]
     return result
 
 
@@ -158,12 +168,16 @@ def search(conn: Connection, q: str, on: date, limit: int = 20) -> list[PublicPe
         ids += [i for i in conn.execute(by_site).scalars() if i not in ids]
     if not ids:
         return []
-    rows = conn.execute(
-        select(PEOPLE.c.id, PEOPLE.c.national_code).where(PEOPLE.c.id.in_(ids[:limit]))
-    ).all()
-    code_of: dict[int, str] = {int(r[0]): str(r[1]) for r in rows}
-    found = [person(conn, code_of[i], on) for i in ids[:limit] if i in code_of]
-    return [p for p in found if p is not None]
+    ids = ids[:limit]
+    query = select(PEOPLE.c.id, PEOPLE.c.national_code).where(PEOPLE.c.id.in_(ids))
+    codes: dict[int, str] = {int(pid): str(code) for pid, code in conn.execute(query)}
+    sites = _sites(conn, ids, on)
+    people = []
+    for pid in ids:
+        found = status_by_code(conn, codes[pid], on) if pid in codes else None
+        if found is not None:
+            people.append(_public(conn, found, sites[pid], decisions=False))
+    return people
 
 
 @dataclass(frozen=True)
@@ -273,3 +287,79 @@ def status_changes(conn: Connection, since: int = 0, limit: int = 200) -> list[d
         .limit(limit)
     )
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+_FAST_PERSON = (
+    "SELECT p.id, p.national_code, p.name, p.ruleset, c.timeline FROM practitioner p "
+    "LEFT JOIN status_cache c ON c.practitioner_id = p.id WHERE p.national_code = {0}"
+)
+_FAST_SITES = (
+    "SELECT i.code, i.name FROM registration r JOIN institution i ON i.id = r.institution_id "
+    "WHERE r.practitioner_id = {0} AND r.registered_on <= {0} "
+    "AND (r.deregistered_on IS NULL OR r.deregistered_on > {0}) ORDER BY i.code"
+)
+
+
+def fast_badge(conn: Connection, code: str, on: date) -> tuple[str, StatusOn] | None:
+    """(name, status) for a badge: one plain statement (see fast_status)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = raw.cursor()
+    try:
+        cursor.execute(_FAST_PERSON.format(mark), (code.strip().upper(),))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    _pid, national_code, name, ruleset_id, timeline = row
+    status = cache.cached_status(timeline, ruleset_id, on)
+    if status is None:
+        found = status_by_code(conn, national_code, on)
+        assert found is not None
+        status = found.status
+    return name, status
+
+
+def fast_status(conn: Connection, code: str, on: date) -> dict[str, Any] | None:
+    """The status API's answer with two plain statements on the driver's cursor: the
+    hottest path of the site (registration pages ask for every doctor they show).
+
+    Same answer as ``person(...).api()`` (a test holds them equal); dates before a
+    person's last event fall back to the full path, which replays the ledger."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    day: Any = on.isoformat() if conn.dialect.name == "sqlite" else on
+    cursor = raw.cursor()
+    try:
+        cursor.execute(_FAST_PERSON.format(mark), (code.strip().upper(),))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        person_id, national_code, name, ruleset_id, timeline = row
+        status = cache.cached_status(timeline, ruleset_id, on)
+        if status is None:
+            full = person(conn, national_code, on, decisions=False)
+            return full.api() if full else None
+        cursor.execute(_FAST_SITES.format(mark), (person_id, day, day))
+        sites = [{"code": c, "name": n} for c, n in cursor.fetchall()]
+    finally:
+        cursor.close()
+    ruleset = practitioner_ruleset(ruleset_id)
+    public_points = status.status != "normal" or status.year_points >= ruleset.publish_points_from
+    return {
+        "code": national_code,
+        "name": name,
+        "status": status.status,
+        "period_start": status.period_start.isoformat() if status.period_start else None,
+        "period_end": status.period_end.isoformat() if status.period_end else None,
+        "reregister_from": status.reregister_from.isoformat() if status.reregister_from else None,
+        "restoration_pending": status.restoration_pending,
+        "payable": status.payable,
+        "emergency_payable": status.emergency_payable,
+        "year_points": status.year_points if public_points else None,
+        "as_of": status.on.isoformat(),
+        "institutions": sites,
+    }

@@ -152,3 +152,26 @@ async def test_search_is_rate_limited_so_names_cannot_be_harvested(
 ) -> None:
     statuses = [(await client.get("/search", params={"q": "李"})).status_code for _ in range(61)]
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
+
+
+async def test_the_fast_status_path_answers_exactly_like_the_full_one(demo_url: str) -> None:
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from portal.clock import china_today
+    from portal.db import make_engine
+    from portal.models import Practitioner, table
+    from portal.services.public import fast_status, person
+
+    engine = make_engine(demo_url, reads=True)
+    people = table(Practitioner)
+    with engine.connect() as conn:
+        codes = list(conn.execute(select(people.c.national_code).limit(400)).scalars())
+        for day in (china_today(), date(2025, 6, 1), china_today() + timedelta(days=400)):
+            for code in codes:
+                full = person(conn, code, day, decisions=False)
+                assert full is not None
+                assert fast_status(conn, code.lower(), day) == full.api(), (code, day)
+        assert fast_status(conn, "D43019999999", china_today()) is None
+    engine.dispose()
