@@ -174,7 +174,7 @@ def _search(request: Request[Any, Any, Any], q: str) -> list[public.PublicPerson
 @get(
     "/search",
     cache_control=NO_STORE,
-    sync_to_thread=True,
+    sync_to_thread=False,  # ~1.5 ms of work: cheaper on the loop than a thread hop
     include_in_schema=False,
     media_type=MediaType.HTML,
 )
