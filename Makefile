@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck browser-deps pytest bench bench-ledger conformance clean lock
+.PHONY: run test lint typecheck browser-deps pytest bench bench-ledger bench-public conformance clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: $(STAMP)
 
 bench-ledger: $(STAMP)
 	$(BIN)/python bench/ledger.py
+
+bench-public: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/public.py
 
 # Regenerate the lock file after editing dependencies in pyproject.toml.
 lock:
