@@ -230,26 +230,33 @@ def disclosures(
     return rows, total
 
 
+def _published() -> Any:
+    """Notices of published decisions with their person, case and institution."""
+    return select(
+        NOTICES.c.id,
+        PEOPLE.c.national_code,
+        PEOPLE.c.name,
+        NOTICES.c.status,
+        NOTICES.c.issued_on,
+        NOTICES.c.period_start,
+        NOTICES.c.period_end,
+        NOTICES.c.reregister_from,
+        NOTICES.c.points,
+        DECISIONS.c.document_no,
+        INST.c.name.label("institution"),
+    ).select_from(
+        NOTICES.join(PEOPLE, PEOPLE.c.id == NOTICES.c.practitioner_id)
+        .join(DECISIONS, DECISIONS.c.id == NOTICES.c.decision_id)
+        .join(INST, INST.c.id == DECISIONS.c.institution_id)
+    )
+
+
 def blacklist(conn: Connection, on: date, since: int = 0, limit: int = 200) -> list[dict[str, Any]]:
     """Terminated practitioners in their publication period (Hunan-Rules Art. 17; Hunan-
     Credit Art. 33; 3 years, RULES I-19), oldest listing first, after the ``since`` cursor."""
     first = on - timedelta(days=365 * BLACKLIST_YEARS + 1)
     query = (
-        select(
-            NOTICES.c.id,
-            PEOPLE.c.national_code,
-            PEOPLE.c.name,
-            NOTICES.c.issued_on,
-            NOTICES.c.period_start,
-            NOTICES.c.reregister_from,
-            DECISIONS.c.document_no,
-            INST.c.name.label("institution"),
-        )
-        .select_from(
-            NOTICES.join(PEOPLE, PEOPLE.c.id == NOTICES.c.practitioner_id)
-            .join(DECISIONS, DECISIONS.c.id == NOTICES.c.decision_id)
-            .join(INST, INST.c.id == DECISIONS.c.institution_id)
-        )
+        _published()
         .where(NOTICES.c.status == "terminated")
         .where(NOTICES.c.issued_on > first, NOTICES.c.issued_on <= on)
         .where(NOTICES.c.id > since)
@@ -263,24 +270,7 @@ def status_changes(conn: Connection, since: int = 0, limit: int = 200) -> list[d
     """Published suspensions and terminations, in the order they were published (the
     ``since`` cursor is the last item's id)."""
     query = (
-        select(
-            NOTICES.c.id,
-            PEOPLE.c.national_code,
-            PEOPLE.c.name,
-            NOTICES.c.status,
-            NOTICES.c.issued_on,
-            NOTICES.c.period_start,
-            NOTICES.c.period_end,
-            NOTICES.c.reregister_from,
-            NOTICES.c.points,
-            DECISIONS.c.document_no,
-            INST.c.name.label("institution"),
-        )
-        .select_from(
-            NOTICES.join(PEOPLE, PEOPLE.c.id == NOTICES.c.practitioner_id)
-            .join(DECISIONS, DECISIONS.c.id == NOTICES.c.decision_id)
-            .join(INST, INST.c.id == DECISIONS.c.institution_id)
-        )
+        _published()
         .where(NOTICES.c.status.in_(PUBLIC_STATUSES))
         .where(NOTICES.c.id > since)
         .order_by(NOTICES.c.id)

@@ -171,6 +171,15 @@ def _decision(session: Session, document_no: str) -> Decision:
     return found
 
 
+def _scores_in(session: Session, person: Practitioner, decision: Decision) -> list[LedgerEntry]:
+    """The person's live score entries in this decision (empty: not a party to it)."""
+    return [
+        e
+        for e in ledger.live_entries(ledger.person_entries(session, person.id or 0))
+        if e.decision_id == decision.id and e.kind == "score"
+    ]
+
+
 @dataclass(frozen=True)
 class NoticeIssued:
     notice: Notice
@@ -198,11 +207,7 @@ def issue_notice(
     person = get_practitioner(session, national_code)
     ruleset = practitioner_ruleset(person.ruleset)
     ledger.lock_people(session, [person.id or 0])
-    entries = [
-        e
-        for e in ledger.live_entries(ledger.person_entries(session, person.id or 0))
-        if e.decision_id == decision.id and e.kind == "score"
-    ]
+    entries = _scores_in(session, person, decision)
     if not entries:
         raise ServiceError("national_code", "该人员不是本处理决定的相关责任人员")
     if issued_on < decision.decision_date:
@@ -299,12 +304,7 @@ def file_appeal(
     decision = _decision(session, decision_no)
     person = get_practitioner(session, national_code)
     ledger.lock_people(session, [person.id or 0])
-    party = [
-        e
-        for e in ledger.live_entries(ledger.person_entries(session, person.id or 0))
-        if e.decision_id == decision.id and e.kind == "score"
-    ]
-    if not party:
+    if not _scores_in(session, person, decision):
         raise ServiceError("national_code", "该人员不是本处理决定的相关责任人员，不能就其申诉")
     if received_on < decision.decision_date:
         raise ServiceError("received_on", "收到申诉日期不能早于处理决定日期")
