@@ -13,18 +13,19 @@ from typing import Any
 class Limiter:
     def __init__(self, limit: int, window: float, message: str = "") -> None:
         self.limit, self.window, self.message = limit, window, message
-        self.counts: dict[str, tuple[int, int]] = {}  # client → (window number, count)
+        self.counts: dict[str, tuple[float, int]] = {}  # client → (window start, count)
 
     def allow(self, client: str) -> bool:
-        window = int(time.monotonic() // self.window)
-        seen_window, count = self.counts.get(client, (window, 0))
-        if seen_window != window:
-            count = 0
+        """A window opens at a client's first request and lasts ``window`` seconds."""
+        now = time.monotonic()
+        started, count = self.counts.get(client, (now, 0))
+        if now - started >= self.window:
+            started, count = now, 0
             if len(self.counts) > 100_000:
                 self.counts.clear()
         if count >= self.limit:
             return False
-        self.counts[client] = (window, count + 1)
+        self.counts[client] = (started, count + 1)
         return True
 
 
