@@ -61,9 +61,12 @@ def create_app(settings: Settings | None = None, background: bool = False) -> Li
         if background:
             tasks.append(asyncio.create_task(_background(engine)))
 
-    async def stop() -> None:
+    async def stop(app: Litestar) -> None:
         for task in tasks:
             task.cancel()
+        loop_connection = app.state.get("loop_connection")
+        if loop_connection is not None:
+            loop_connection.close()
         engine.dispose()
         reads.dispose()
 
