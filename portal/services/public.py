@@ -283,10 +283,13 @@ _FAST_PERSON = (
     "SELECT p.id, p.national_code, p.name, p.ruleset, c.timeline FROM practitioner p "
     "LEFT JOIN status_cache c ON c.practitioner_id = p.id WHERE p.national_code = {0}"
 )
-_FAST_SITES = (
-    "SELECT i.code, i.name FROM registration r JOIN institution i ON i.id = r.institution_id "
-    "WHERE r.practitioner_id = {0} AND r.registered_on <= {0} "
-    "AND (r.deregistered_on IS NULL OR r.deregistered_on > {0}) ORDER BY i.code"
+_FAST_PERSON_SITES = (
+    "SELECT p.id, p.national_code, p.name, p.ruleset, c.timeline, i.code, i.name "
+    "FROM practitioner p LEFT JOIN status_cache c ON c.practitioner_id = p.id "
+    "LEFT JOIN registration r ON r.practitioner_id = p.id AND r.registered_on <= {0} "
+    "AND (r.deregistered_on IS NULL OR r.deregistered_on > {0}) "
+    "LEFT JOIN institution i ON i.id = r.institution_id "
+    "WHERE p.national_code = {0} ORDER BY i.code"
 )
 
 
@@ -313,7 +316,7 @@ def fast_badge(conn: Connection, code: str, on: date) -> tuple[str, StatusOn] | 
 
 
 def fast_status(conn: Connection, code: str, on: date) -> dict[str, Any] | None:
-    """The status API's answer with two plain statements on the driver's cursor: the
+    """The status API's answer with one plain statement on the driver's cursor: the
     hottest path of the site (registration pages ask for every doctor they show).
 
     Same answer as ``person(...).api()`` (a test holds them equal); dates before a
@@ -324,19 +327,18 @@ def fast_status(conn: Connection, code: str, on: date) -> dict[str, Any] | None:
     day: Any = on.isoformat() if conn.dialect.name == "sqlite" else on
     cursor = raw.cursor()
     try:
-        cursor.execute(_FAST_PERSON.format(mark), (code.strip().upper(),))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        person_id, national_code, name, ruleset_id, timeline = row
-        status = cache.cached_status(timeline, ruleset_id, on)
-        if status is None:
-            full = person(conn, national_code, on, decisions=False)
-            return full.api() if full else None
-        cursor.execute(_FAST_SITES.format(mark), (person_id, day, day))
-        sites = [{"code": c, "name": n} for c, n in cursor.fetchall()]
+        cursor.execute(_FAST_PERSON_SITES.format(mark), (day, day, code.strip().upper()))
+        rows = cursor.fetchall()
     finally:
         cursor.close()
+    if not rows:
+        return None
+    _pid, national_code, name, ruleset_id, timeline = rows[0][:5]
+    status = cache.cached_status(timeline, ruleset_id, on)
+    if status is None:
+        full = person(conn, national_code, on, decisions=False)
+        return full.api() if full else None
+    sites = [{"code": row[5], "name": row[6]} for row in rows if row[5] is not None]
     ruleset = practitioner_ruleset(ruleset_id)
     public_points = status.status != "normal" or status.year_points >= ruleset.publish_points_from
     return {
