@@ -49,22 +49,36 @@ class PublicPerson:
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
     def api(self) -> dict[str, Any]:
-        """The status API's shape (spec/DESIGN.md "Public contracts")."""
-        s = self.status
-        return {
-            "code": self.code,
-            "name": self.name,
-            "status": s.status,
-            "period_start": s.period_start.isoformat() if s.period_start else None,
-            "period_end": s.period_end.isoformat() if s.period_end else None,
-            "reregister_from": s.reregister_from.isoformat() if s.reregister_from else None,
-            "restoration_pending": s.restoration_pending,
-            "payable": s.payable,
-            "emergency_payable": s.emergency_payable,
-            "year_points": s.year_points if self.points_public else None,
-            "as_of": s.on.isoformat(),
-            "institutions": [{"code": x.code, "name": x.name} for x in self.sites],
-        }
+        sites = [{"code": x.code, "name": x.name} for x in self.sites]
+        return status_answer(self.code, self.name, self.status, sites, self.points_public)
+
+
+def points_are_public(ruleset_id: str, status: StatusOn) -> bool:
+    """Points are published with a suspension or termination, and from the ruleset's
+    threshold otherwise (Hunan-Rules Art. 9(2)-(4); Anhui-Rules Art. 19(2); Hainan Art. 15)."""
+    threshold = practitioner_ruleset(ruleset_id).publish_points_from
+    return status.status != "normal" or status.year_points >= threshold
+
+
+def status_answer(
+    code: str, name: str, status: StatusOn, institutions: list[dict[str, str]], points: bool
+) -> dict[str, Any]:
+    """The status API's shape (spec/DESIGN.md "Public contracts")."""
+    s = status
+    return {
+        "code": code,
+        "name": name,
+        "status": s.status,
+        "period_start": s.period_start.isoformat() if s.period_start else None,
+        "period_end": s.period_end.isoformat() if s.period_end else None,
+        "reregister_from": s.reregister_from.isoformat() if s.reregister_from else None,
+        "restoration_pending": s.restoration_pending,
+        "payable": s.payable,
+        "emergency_payable": s.emergency_payable,
+        "year_points": s.year_points if points else None,
+        "as_of": s.on.isoformat(),
+        "institutions": institutions,
+    }
 
 
 _SITES = (
@@ -99,10 +113,7 @@ def person(conn: Connection, code: str, on: date, decisions: bool = True) -> Pub
 
 
 def _public(conn: Connection, found: Found, sites: list[Site], decisions: bool) -> PublicPerson:
-    ruleset = practitioner_ruleset(found.ruleset)
-    points_public = (
-        found.status.status != "normal" or found.status.year_points >= ruleset.publish_points_from
-    )
+    points_public = points_are_public(found.ruleset, found.status)
     result = PublicPerson(
         found.national_code,
         found.name,
@@ -339,19 +350,4 @@ def fast_status(conn: Connection, code: str, on: date) -> dict[str, Any] | None:
         full = person(conn, national_code, on, decisions=False)
         return full.api() if full else None
     sites = [{"code": row[5], "name": row[6]} for row in rows if row[5] is not None]
-    ruleset = practitioner_ruleset(ruleset_id)
-    public_points = status.status != "normal" or status.year_points >= ruleset.publish_points_from
-    return {
-        "code": national_code,
-        "name": name,
-        "status": status.status,
-        "period_start": status.period_start.isoformat() if status.period_start else None,
-        "period_end": status.period_end.isoformat() if status.period_end else None,
-        "reregister_from": status.reregister_from.isoformat() if status.reregister_from else None,
-        "restoration_pending": status.restoration_pending,
-        "payable": status.payable,
-        "emergency_payable": status.emergency_payable,
-        "year_points": status.year_points if public_points else None,
-        "as_of": status.on.isoformat(),
-        "institutions": sites,
-    }
+    return status_answer(national_code, name, status, sites, points_are_public(ruleset_id, status))

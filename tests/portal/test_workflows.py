@@ -26,7 +26,7 @@ from portal.services.workflows import (
     register,
     shorten_period,
 )
-from tests.portal.conftest import HOSPITAL_ADMIN, OFFICER, Cast
+from tests.portal.conftest import HOSPITAL_ADMIN, OFFICER, SECRET, Cast
 
 
 def case(session: Session, cast: Cast, no: str, day: date, code: str, points: int) -> None:
@@ -557,7 +557,7 @@ def test_an_anhui_period_starts_on_the_notice_s_date_of_issue(session: Session) 
         national_code="D34010200001",
         name="孙丽",
         id_number=make_resident_id("340102", date(1982, 4, 4), 2, "female"),
-        secret="test-secret-0123456789",
+        secret=SECRET,
     )
     record_case(
         session,
@@ -673,7 +673,7 @@ def test_hainan_flags_only_the_pharmacy_where_the_principal_s_case_arose(
         national_code="HY460106000001",
         name="符强",
         id_number=make_resident_id("460106", date(1979, 9, 9), 4, "male"),
-        secret="test-secret-0123456789",
+        secret=SECRET,
     )
     for n in (1, 2):
         register(
