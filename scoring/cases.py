@@ -50,7 +50,7 @@ EVENT_FIELDS = {
     "score": {"type", "date", "points", "tier", "responsibility", "situation", "amount",
               "adjustment", "case", "violation", "effective"},
     "repair": {"type", "date", "route", "score", "level", "grade", "points"},
-    "restore": {"type", "date"},
+    "restore": {"type", "date", "applied"},
     "appeal": {"type", "date", "target", "points"},
     "shorten": {"type", "date", "end"},
 }  # fmt: skip
@@ -146,7 +146,17 @@ def read_event(ruleset: PractitionerRuleset, data: Any, where: str, warnings: li
     if kind == "repair":
         return _read_repair(ruleset, data, day, where)
     if kind == "restore":
-        return Restore(day)
+        applied = data.get("applied")
+        if applied is None:
+            return Restore(day)
+        applied_on = _date(applied, f"{where}.applied")
+        if applied_on > day:
+            raise InputError(
+                f"{where}.applied",
+                f"the application ({applied_on.isoformat()}) cannot be after the approval "
+                f"({day.isoformat()}) (RULES I-12)",
+            )
+        return Restore(day, applied_on)
     if kind == "appeal":
         target = _need(data, "target", where)
         if isinstance(target, bool) or not isinstance(target, str | int):
@@ -311,7 +321,7 @@ def evaluate_credit_case(data: dict[str, Any]) -> dict[str, Any]:
     year = _int(_need(data, "year", ""), "year", ruleset.effective_from.year)
     subject = _mapping(_need(data, "subject", ""), "subject")
     _check_fields(subject, {"type"}, "subject")
-    _str(_need(subject, "type", "subject"), "subject.type", ruleset.subject_types)
+    subject_type = _str(_need(subject, "type", "subject"), "subject.type", ruleset.subject_types)
     items: dict[str, list[float]] = {}
     for module in ("bonus", "deductions"):
         values = []
@@ -333,7 +343,9 @@ def evaluate_credit_case(data: dict[str, Any]) -> dict[str, Any]:
                 raise InputError(f"facts.{key}", f"must be true or false, got {value!r}")
             else:
                 facts[key] = value
-    result = evaluate_credit(ruleset, items["bonus"], items["deductions"], CreditFacts(**facts))
+    result = evaluate_credit(
+        ruleset, items["bonus"], items["deductions"], CreditFacts(**facts), subject_type
+    )
     answer = result.to_json()
     answer["year"] = year
     answer["warnings"] = []

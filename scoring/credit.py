@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scoring.rulesets import CreditRuleset
+from scoring.rulesets import CreditMeasure, CreditRuleset
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ class CreditResult:
     reason: str | None
     incentives: bool
     explain: tuple[str, ...]
+    measures: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         score: float | int | None = self.score
@@ -41,6 +42,7 @@ class CreditResult:
             "excluded": self.excluded,
             "reason": self.reason,
             "incentives": self.incentives,
+            "measures": list(self.measures),
             "explain": list(self.explain),
         }
 
@@ -76,11 +78,13 @@ def evaluate_credit(
     bonus: list[float],
     deductions: list[float],
     facts: CreditFacts,
+    subject: str = "practitioner",
 ) -> CreditResult:
     """Score = min(30, Σ bonus) + max(0, 70 − Σ deductions) (Hunan-Credit Art. 19, RULES I-15).
 
     A subject blacklisted during the year is graded D whatever its score (RULES I-17).
-    Incentives (Hunan-Credit Art. 31) need grade A or B and no dishonesty information.
+    Incentives (Hunan-Credit Art. 31) need grade A or B and no dishonesty information;
+    ``measures`` are the Art. 31-32 measures for the grade and the subject's kind (I-21).
     """
     excluded = exclusion(ruleset, facts)
     if excluded is not None:
@@ -103,4 +107,20 @@ def evaluate_credit(
     incentives = grade in ruleset.incentive_grades and clean
     if grade in ruleset.incentive_grades and not clean:
         explain.append(f"dishonesty information: no incentives ({ruleset.incentives_ref})")
-    return CreditResult(score, grade, False, None, incentives, tuple(explain))
+    measures = measures_for(ruleset, grade, subject, clean)
+    explain.extend(f"measure {m.id} {m.title} ({m.ref})" for m in measures)
+    return CreditResult(
+        score, grade, False, None, incentives, tuple(explain), tuple(m.id for m in measures)
+    )
+
+
+def measures_for(
+    ruleset: CreditRuleset, grade: str, subject: str, clean: bool
+) -> tuple[CreditMeasure, ...]:
+    """Hunan-Credit Art. 31-32: the measures for ``grade`` and the subject's kind, in the
+    ruleset's order. Art. 31 measures need no dishonesty information; Art. 31(3) gives
+    医保信用支付 to insured persons graded A, B or C (RULES I-21)."""
+    if subject not in ruleset.subject_types:
+        raise ValueError(f"unknown subject type {subject!r}")
+    institution = subject in ruleset.institution_types
+    return tuple(m for m in ruleset.measures if m.applies(grade, subject, institution, clean))

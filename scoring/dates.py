@@ -1,8 +1,10 @@
 """Calendar arithmetic for periods measured in months and years.
 
-Civil Code Art. 202: a period in months or years ends on the day before the corresponding
-day of the last month; where that day does not exist, on the last day of that month.
-RULES §5.2 step 4 and 5 apply it to suspensions and re-registration bans.
+RULES §5.2 steps 4 and 5 apply them to suspensions and re-registration bans. The start day
+is counted because the notice states its own first day ("自…起至…止", National-Procedure
+Annex 3), so Civil Code Art. 204's exception applies rather than Art. 201's "开始的当日不计入";
+Civil Code Art. 202 decides only months that lack the corresponding day (the last day of
+that month).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ def first_of_next_month(day: date) -> date:
 def months_period_end(start: date, months: int) -> date:
     """Last day of a period of ``months`` whole months that starts on ``start``.
 
-    Civil Code Art. 202, RULES §5.2 step 4: the start day is counted, so the period ends
-    the day before the same date ``months`` later; where that date does not exist it ends
-    on the last day of that month (1 month from 31 January ends on 28/29 February).
+    RULES §5.2 step 4: the start day is counted (the notice's own "自…起", Civil Code
+    Art. 204), so the period ends the day before the same date ``months`` later; where that
+    date does not exist it ends on the last day of that month (Civil Code Art. 202: 1 month
+    from 31 January ends on 28/29 February).
     """
     year, month = _shift_month(start.year, start.month, months)
     if start.day > calendar.monthrange(year, month)[1]:

@@ -149,17 +149,23 @@ def _unrestored_at(period: Period, day: date) -> bool:
 def shown_period(periods: tuple[Period, ...] | list[Period], day: date) -> Period | None:
     """The period a status shows on ``day`` (RULES §5.2 step 9).
 
-    A cancellation shows before a termination, a termination before a suspension, and of
-    several suspensions the latest-starting one.
+    A cancellation shows before a termination, a termination before a suspension; of
+    several suspensions (or terminations) the latest-starting one, of several cancellations
+    the earliest-starting one: the day the person stopped being payable (I-23).
     """
     best: Period | None = None
-    rank = {"cancellation": 2, "termination": 1, "suspension": 0}
+    best_key = (-1, 0)
     for p in periods:
         if not p.in_force(day):
             continue
-        if best is None or (rank[p.kind], p.start) > (rank[best.kind], best.start):
-            best = p
+        rank = _RANK[p.kind]
+        key = (rank, -p.start.toordinal() if rank == 2 else p.start.toordinal())
+        if best is None or key > best_key:
+            best, best_key = p, key
     return best
+
+
+_RANK = {"cancellation": 2, "termination": 1, "suspension": 0}
 
 
 def evaluate(
@@ -454,9 +460,10 @@ class _Replay:
         self, decided_on: date, start: date, reregister: date, cause: str, source: str
     ) -> None:
         """RULES §5.2 step 5: re-registration from the same date n years later; if already
-        terminated, the later re-registration date stands."""
+        terminated, the later re-registration date stands. A termination decided with a later
+        start is not yet in force: one arising before its start stands beside it (I-23)."""
         for n, p in enumerate(self.periods):
-            if p.kind == "termination" and _unrestored_at(p, start):
+            if p.kind == "termination" and p.start <= start and _unrestored_at(p, start):
                 assert p.reregister_from is not None
                 self.periods[n] = replace(
                     p,
@@ -543,7 +550,9 @@ class _Replay:
 
         Hunan-Rules Art. 13-14; Anhui-Rules Art. 29; Hainan-Rules Art. 23, 29-30;
         National-Procedure Art. 39. Checks in order: cancelled, not_restricted, too_early,
-        points_too_high. Effective on the later of approval and the day after the period.
+        points_too_high. Restriction, period and points are judged on the approval date; only
+        the too-early check uses the application date (I-12). Effective on the later of
+        approval and the day after the period.
         Every period in force is lifted: restoring a termination also lifts a suspension that
         a shortening of the termination left running inside it.
         """
@@ -571,11 +580,13 @@ class _Replay:
             earliest = self.cal.add_working_days(last, -rs.restore_days_before, self.warnings)
         else:
             earliest = last + ONE_DAY
-        if day < earliest:
+        applied = event.applied or day
+        if applied < earliest:
             return refuse(
                 "too_early",
-                f"the {kind} runs through {last.isoformat()}; approval allowed from "
-                f"{earliest.isoformat()} ({rs.restore_window_ref})",
+                f"applied on {applied.isoformat()}; the {kind} runs through {last.isoformat()}"
+                f" and an application is allowed from {earliest.isoformat()} "
+                f"({rs.restore_window_ref})",
             )
         limit = rs.restore_points_below.get(kind)
         points = self.year_totals.get(day.year, 0) if self._has_total(day) else 0

@@ -45,9 +45,15 @@ class Repair:
 
 @dataclass(frozen=True, slots=True)
 class Restore:
-    """The date an agency approves a restoration (RULES I-12)."""
+    """A restoration approved on ``date`` for an application made on ``applied`` (I-12).
+
+    National-Procedure Art. 39 ("期满前15个工作日，可…提出"), Hunan-Rules Art. 13 and
+    Anhui-Rules Art. 29 ("期满，由相关人员提出") time the *application*; without ``applied``
+    the application is taken to be on the approval date.
+    """
 
     date: dt.date
+    applied: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,6 +183,27 @@ class GradeBand:
     min: float
 
 
+@dataclass(frozen=True, slots=True)
+class CreditMeasure:
+    """One measure of Hunan-Credit Art. 31-32 (RULES I-21), for some grades and kinds."""
+
+    id: str
+    grades: frozenset[str]
+    subjects: frozenset[str]  # subject types; "institution" and "all" stand for groups
+    clean: bool  # only for subjects without dishonesty information
+    title: str
+    ref: str
+
+    def applies(self, grade: str, subject: str, institution: bool, clean: bool) -> bool:
+        if grade not in self.grades or (self.clean and not clean):
+            return False
+        return (
+            "all" in self.subjects
+            or subject in self.subjects
+            or (institution and "institution" in self.subjects)
+        )
+
+
 @dataclass(frozen=True)
 class CreditRuleset:
     id: str
@@ -209,6 +230,7 @@ class CreditRuleset:
     minimum_publication_years: int
     catalogue: dict[str, Any] = field(default_factory=dict)
     deadlines: dict[str, Deadline] = field(default_factory=dict)
+    measures: tuple[CreditMeasure, ...] = ()
     kind: Literal["credit"] = "credit"
 
     @property
@@ -428,7 +450,30 @@ def _credit(data: dict[str, Any], where: str) -> CreditRuleset:
         minimum_publication_years=int(blacklist["minimum_publication_years"]),
         catalogue=dict(data.get("catalogue") or {}),
         deadlines=_deadlines(data.get("deadlines") or [], where + ".deadlines"),
+        measures=_measures(data.get("measures") or [], subjects, where + ".measures"),
     )
+
+
+def _measures(items: list[Any], subjects: dict[str, Any], where: str) -> tuple[CreditMeasure, ...]:
+    """Hunan-Credit Art. 31-32 as data: every measure names its grades, kinds and article."""
+    known = {"all", "institution", *subjects["institution"], *subjects["individual"]}
+    out = []
+    for n, item in enumerate(items):
+        at = f"{where}[{n}]"
+        kinds = frozenset(_get(item, "subjects", list, at))
+        if not kinds <= known:
+            raise RulesetError(f"{at}.subjects: unknown {sorted(kinds - known)}")
+        out.append(
+            CreditMeasure(
+                id=_get(item, "id", str, at),
+                grades=frozenset(_get(item, "grades", list, at)),
+                subjects=kinds,
+                clean=bool(item.get("clean")),
+                title=_get(item, "title", str, at),
+                ref=_get(item, "ref", str, at),
+            )
+        )
+    return tuple(out)
 
 
 def load_ruleset_file(path: Path) -> Ruleset:

@@ -56,7 +56,8 @@ def entry_event(entry: LedgerEntry) -> Event:
     if entry.kind == "repair":
         return Repair(day, data["route"], data.get("param"))
     if entry.kind == "restore":
-        return Restore(day)
+        applied = data.get("applied")
+        return Restore(day, date.fromisoformat(applied) if applied else None)
     if entry.kind == "appeal":
         return Appeal(day, str(entry.decision_id), int(data["points"]))
     if entry.kind == "shorten":

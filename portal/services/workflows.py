@@ -46,7 +46,7 @@ REFUSAL_ZH = {
     "nothing_to_repair": "本年度记分为 0，无需修复",
     "route_cap": "该修复途径本年度已达上限",
     "not_restricted": "该日不处于暂停或终止状态",
-    "too_early": "尚未到可恢复（或可申请）的日期",
+    "too_early": "申请日期早于可申请恢复的日期（期满后方可申请）",
     "points_too_high": "修复后记分仍未低于规定分值",
     "cancelled": "医保支付资格已取消，不能恢复",
     "invalid_end": "新的截止日期应在当前期限之内",
@@ -625,9 +625,9 @@ def decide_restoration(
             act,
             application,
             approve=approve,
-            event=Restore(on),
+            event=Restore(on, application.applied_on),
             kind="restore",
-            payload={},
+            payload={"applied": application.applied_on.isoformat()},
         )
         if application.state == "approved":
             application.effective = outcome.effective

@@ -246,6 +246,29 @@ def test_restoration_after_the_period_with_points_below_9(session: Session, cast
     assert status_on(session, cast.doctor, date(2025, 6, 9)).status == "normal"
 
 
+def test_an_application_filed_before_the_period_ended_is_refused_at_approval(
+    session: Session, cast: Cast
+) -> None:
+    """RULES I-12: the timing is the application's, whatever day the agency decides."""
+    case(session, cast, "湘医保协〔2025〕40号", date(2025, 3, 5), cast.doctor, 9)
+    # 9 points in one case: suspended 2 months from 1 April, through 31 May (Hunan-Rules Art. 9)
+    app = apply_restoration(
+        session, HOSPITAL_ADMIN, national_code=cast.doctor, applied_on=date(2025, 5, 20)
+    )
+    assert app.id is not None
+    decide_restoration(
+        session, HOSPITAL_ADMIN, app.id, approve=True, on=date(2025, 6, 3), level="institution"
+    )
+    before = ledger_count(session)
+    refused = decide_restoration(
+        session, OFFICER, app.id, approve=True, on=date(2025, 6, 4), level="agency"
+    )
+    assert refused.state == "refused"
+    assert refused.refusal is not None and "申请日期早于" in refused.refusal
+    assert ledger_count(session) == before
+    assert status_on(session, cast.doctor, date(2025, 6, 4)).status == "suspended"
+
+
 def test_a_normal_person_cannot_apply_for_restoration(session: Session, cast: Cast) -> None:
     with pytest.raises(ServiceError, match="不处于暂停或终止状态"):
         apply_restoration(

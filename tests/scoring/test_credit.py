@@ -37,3 +37,23 @@ def test_exclusions_report_the_first_reason() -> None:
 def test_an_excluded_subject_has_no_score() -> None:
     result = evaluate_credit(RULES, [30], [0], CreditFacts(under_investigation=True))
     assert (result.score, result.grade, result.excluded) == (None, None, True)
+
+
+def test_every_measure_is_explained_with_its_article() -> None:
+    result = evaluate_credit(RULES, [30], [0], CreditFacts(), "designated_hospital")
+    assert result.measures == (
+        "publicised",
+        "fewer_inspections",
+        "deposit_and_advance",
+        "fast_track",
+        "pay_first_audit_later",
+    )
+    lines = [line for line in result.explain if line.startswith("measure ")]
+    assert len(lines) == 5
+    assert all("Hunan-Credit Art. 31" in line for line in lines)
+
+
+def test_a_c_grade_insured_person_gets_credit_payment_from_art_31_3() -> None:
+    result = evaluate_credit(RULES, [0], [20], CreditFacts(), "insured_person")
+    assert (result.grade, result.measures) == ("C", ("credit_payment",))
+    assert any("Art. 31(3)" in line and "I-21" in line for line in result.explain)
