@@ -31,6 +31,8 @@ from portal.services.ledger import Finding, record_case
 from portal.services.lookup import status_by_code
 from portal.services.registry import Act
 
+BENCH_SECRET = "bench-secret-not-for-production"
+
 AS_OF = date(2026, 11, 1)
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -43,7 +45,7 @@ def timed(label: str, n: int, seconds: float) -> float:
 
 def run(engine: Engine, n: int, lookups: int, cases: int) -> None:
     started = time.perf_counter()
-    generate(engine, n, seed=1, as_of=AS_OF)
+    generate(engine, n, seed=1, as_of=AS_OF, secret=BENCH_SECRET)
     print(f"  load {n:,} practitioners with demo data: {time.perf_counter() - started:.1f} s")
     people = table(Practitioner)
     with engine.connect() as conn:

@@ -37,6 +37,8 @@ from portal.models import Practitioner, table
 from portal.services.demo import generate
 from portal.services.verify import refresh_statuses
 
+BENCH_SECRET = "bench-secret-not-for-production"
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -109,7 +111,7 @@ def main() -> None:
         have = conn.execute(select(people.c.id).limit(1)).first() is not None
     if not have:
         started = time.perf_counter()
-        generate(engine, args.practitioners, seed=1, as_of=china_today())
+        generate(engine, args.practitioners, seed=1, as_of=china_today(), secret=BENCH_SECRET)
         refresh_statuses(engine, china_today())
         print(
             f"loaded {args.practitioners:,} demo practitioners "
@@ -131,6 +133,7 @@ def main() -> None:
     env = {
         **os.environ,
         "DATABASE_URL": url,
+        "PORTAL_SECRET": BENCH_SECRET,
         "PORTAL_WORKERS": str(args.workers),
         "PORTAL_API_PER_SECOND": "100000000",
         "PORTAL_SEARCH_PER_MINUTE": "100000000",

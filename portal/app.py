@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from portal.clock import china_today
 from portal.db import make_engine
+from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
 from portal.services.webhooks import deliver
 from portal.settings import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, background: bool = False) -> Li
         # Everything loaded at start (rulesets, calendar, templates, the framework) lives as
         # long as the process: keep it out of the collector's full passes, which otherwise
         # show as tail latency under load.
+        check_secret(engine, settings.secret)  # never serve data sealed under another key
         gc.collect()
         gc.freeze()
         if background:

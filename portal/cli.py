@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,8 +31,16 @@ def _settings() -> Settings:
 
 
 def _engine(settings: Settings) -> Engine:
+    """The migrated database, refused when the secret is not the one that sealed it."""
+    from portal.services.secrets import SecretMismatch, check_secret
+
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    try:
+        upgrade(engine, settings.secret)
+        check_secret(engine, settings.secret)
+    except (SecretMismatch, RuntimeError) as exc:
+        engine.dispose()
+        raise click.ClickException(str(exc)) from exc
     return engine
 
 
@@ -95,9 +104,7 @@ def db() -> None:
 
 @db.command("upgrade", help="Apply all migrations.")
 def db_upgrade() -> None:
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = _engine(_settings())
     click.echo(f"数据库已升级到最新版本 / database at head: {engine.url.render_as_string()}")
 
 
@@ -268,3 +275,35 @@ def import_file(path: Path, good_rows: bool, actor: str) -> None:
     click.echo(report.summary())
     if report.problems and not good_rows:
         raise SystemExit(1)
+
+
+@main.group(help="The secret that seals ID numbers, birth dates and phones.")
+def secret() -> None:
+    pass
+
+
+@secret.command("rotate", help="Re-seal private fields under a new secret (first line of stdin).")
+def secret_rotate() -> None:
+    """The new secret is read from standard input, never from an argument (it would show
+    in the process list and the shell's history)."""
+    from portal.services.secrets import SecretMismatch, rotate
+
+    settings = _settings()
+    new = sys.stdin.readline().strip()
+    if len(new) < 16:
+        raise click.UsageError("the new secret (first line of standard input) needs 16+ characters")
+    if new == settings.secret:
+        raise click.UsageError("the new secret is the same as PORTAL_SECRET")
+    engine = _engine(settings)
+    with Session(engine) as session:
+        people = session.execute(select(func.count()).select_from(Practitioner)).scalar_one()
+    try:
+        with _bar("更换密钥 secret rotate", people) as advance:
+            report = rotate(engine, settings.secret, new, progress=advance)
+    except SecretMismatch as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"已更换 / rotated: {report.practitioners:,} practitioners, {report.resealed:,} fields "
+        f"re-sealed, {report.unknown_digests:,} ID numbers still to be re-entered. Set "
+        "PORTAL_SECRET (or the file PORTAL_SECRET_FILE names) to the new secret now."
+    )

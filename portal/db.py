@@ -83,16 +83,19 @@ def make_engine(url: str, schema: str | None = None, reads: bool = False) -> Eng
     )
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, secret: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["secret"] = secret
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every migration (``portal db upgrade``; ``portal serve`` does it on start)."""
-    command.upgrade(alembic_config(engine), "head")
+def upgrade(engine: Engine, secret: str | None = None) -> None:
+    """Apply every migration (``portal db upgrade``; ``portal serve`` does it on start).
+
+    ``secret``: needed by migrations that seal existing private data (0005)."""
+    command.upgrade(alembic_config(engine, secret), "head")
 
 
 def is_empty(engine: Engine) -> bool:

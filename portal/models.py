@@ -58,16 +58,29 @@ class Practitioner(Recorded, table=True):
     id: int | None = Field(default=None, primary_key=True)
     national_code: str = Field(max_length=16, unique=True)
     name: str = Field(max_length=64, index=True)
-    id_digest: str = Field(max_length=64, unique=True)  # HMAC of the ID number: exact match only
-    id_masked: str = Field(max_length=18)  # first 3 + last 4 (RULES §9)
+    # The ID number: a keyed hash for exact search, and the number itself sealed (AES-GCM,
+    # portal.crypto); the mask is derived for authorised officers, never stored. After
+    # migration 0005, persons recorded before it have no sealed number (``id_reentry``).
+    id_digest: str = Field(max_length=64, unique=True)  # or unknown:<code> (secrets.rotate)
+    id_number_sealed: str | None = Field(default=None, sa_type=Text)
+    id_reentry: bool = False  # the ID number must be entered again (migration 0005)
     gender: str = Field(max_length=8)
-    birth_date: date
+    birth_date_sealed: str | None = Field(default=None, sa_type=Text)
+    phone_sealed: str | None = Field(default=None, sa_type=Text)
     practice_type: str = Field(max_length=16)  # doctor | nurse | pharmacist | technician
     category: str = Field(default="", max_length=32)
     scope: str = Field(default="", max_length=64)
     title: str = Field(default="", max_length=32)
     region: str = Field(max_length=6)
     ruleset: str = Field(max_length=32)
+
+
+class PortalMeta(SQLModel, table=True):
+    """Facts about the database itself, e.g. the check value of the secret that sealed it."""
+
+    __tablename__ = "portal_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_type=Text)
 
 
 class Registration(Recorded, table=True):

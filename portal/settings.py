@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from portal.db import DatabaseURLError, normalise_url
 from scoring.rulesets import CreditRuleset, PractitionerRuleset, all_rulesets
@@ -21,9 +24,22 @@ class Settings:
     ruleset: str = "hunan-2025"
     credit_ruleset: str = "hunan-credit-2024"
     database_url: str = "sqlite:///portal.db"
-    # Key of the keyed hash under which ID numbers are searchable (never stored themselves).
-    secret: str = "dev-only-secret-change-me"
+    # Seals private fields (portal.crypto) and keys the ID-number hash. Never defaulted:
+    # PORTAL_SECRET or PORTAL_SECRET_FILE must name one (spec/DESIGN.md, "Settings").
+    secret: str = ""
     workers: int = 1
+    base_url: str = ""  # every absolute link; default http://HOST:PORT
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < 16:
+            raise SettingsError(
+                "PORTAL_SECRET (or PORTAL_SECRET_FILE, a file holding it) must be set to a "
+                "random value of at least 16 characters, kept for the life of the database: "
+                "it seals ID numbers, birth dates and phones. `make run` makes one for the demo."
+            )
+        if not self.base_url:
+            object.__setattr__(self, "base_url", f"http://{self.host}:{self.port}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,20 +57,15 @@ class Settings:
             ruleset=env.get("PORTAL_RULESET", cls.ruleset),
             credit_ruleset=env.get("PORTAL_CREDIT_RULESET", cls.credit_ruleset),
             database_url=env.get("DATABASE_URL", cls.database_url),
-            secret=env.get("PORTAL_SECRET", cls.secret),
+            secret=_secret(env),
             workers=_positive(env, "PORTAL_WORKERS", cls.workers),
+            base_url=_base_url(env.get("PORTAL_BASE_URL", "")),
+            trusted_proxies=_networks(env.get("PORTAL_TRUSTED_PROXIES", "")),
         )
         try:
             normalise_url(settings.database_url)
         except DatabaseURLError as exc:
             raise SettingsError(str(exc)) from exc
-        if len(settings.secret) < 16:
-            raise SettingsError("PORTAL_SECRET must be at least 16 characters")
-        if settings.secret == cls.secret and settings.database_url.startswith("postgres"):
-            raise SettingsError(
-                "PORTAL_SECRET must be set (a random value, kept) when DATABASE_URL is PostgreSQL:"
-                " the development key would let anyone recompute ID-number hashes"
-            )
         rulesets = all_rulesets()
         if not isinstance(rulesets.get(settings.ruleset), PractitionerRuleset):
             raise SettingsError(
@@ -65,6 +76,49 @@ class Settings:
                 f"PORTAL_CREDIT_RULESET: unknown credit ruleset {settings.credit_ruleset!r}"
             )
         return settings
+
+
+def _secret(env: Mapping[str, str]) -> str:
+    """PORTAL_SECRET, or the first line of the file PORTAL_SECRET_FILE names."""
+    secret = env.get("PORTAL_SECRET", "")
+    path = env.get("PORTAL_SECRET_FILE", "")
+    if secret and path:
+        raise SettingsError("set PORTAL_SECRET or PORTAL_SECRET_FILE, not both")
+    if path:
+        try:
+            secret = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"PORTAL_SECRET_FILE: cannot read {path}: {exc.strerror}") from exc
+        if len(secret) < 16:
+            raise SettingsError(f"PORTAL_SECRET_FILE: {path} must hold 16 or more characters")
+    elif secret and len(secret) < 16:
+        raise SettingsError("PORTAL_SECRET must be at least 16 characters")
+    return secret
+
+
+def _base_url(text: str) -> str:
+    """PORTAL_BASE_URL: scheme and host (and an optional path prefix), no query."""
+    if not text:
+        return ""
+    parsed = urlsplit(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+        raise SettingsError(
+            f"PORTAL_BASE_URL must look like https://yibao.example.gov.cn, got {text!r}"
+        )
+    return text.rstrip("/")
+
+
+def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """PORTAL_TRUSTED_PROXIES: comma-separated IPs or CIDRs (empty: trust no proxy)."""
+    networks = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"PORTAL_TRUSTED_PROXIES: {part!r} is not an IP address or CIDR"
+            ) from None
+    return tuple(networks)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

@@ -10,6 +10,7 @@ bulk (1,000,000 practitioners take minutes, not hours).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from collections.abc import Callable, Iterator
@@ -19,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
-from portal.identifiers import id_digest, make_credit_code, make_resident_id, mask_id
+from portal.crypto import seal
+from portal.identifiers import id_digest, make_credit_code, make_resident_id
 from portal.models import (
     AuditLog,
     Decision,
@@ -89,6 +91,12 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+def _phone(national_code: str) -> str:
+    """A made-up mobile number (deterministic, without drawing from the shared stream)."""
+    digits = int(hashlib.sha256(national_code.encode("ascii")).hexdigest()[:12], 16)
+    return f"1{3 + digits % 7}{digits % 10**9:09d}"
+
+
 def _day(rng: random.Random, first: date, last: date) -> date:
     return first + timedelta(days=rng.randrange((last - first).days + 1))
 
@@ -143,7 +151,8 @@ def generate(
     practitioners: int,
     seed: int = 1,
     as_of: date = date(2026, 11, 1),
-    secret: str = "dev-only-secret-change-me",
+    *,
+    secret: str,
     progress: Progress | None = None,
     batch: int = 5000,
 ) -> DemoSummary:
@@ -231,8 +240,11 @@ def generate(
             pid = ids.take("practitioner")
             people.append({
                 "id": pid, "national_code": national_code, "name": _name(rng),
-                "id_digest": id_digest(id_number, secret),
-                "id_masked": mask_id(id_number), "gender": gender, "birth_date": born,
+                "id_digest": id_digest(id_number, secret), "id_reentry": False,
+                "id_number_sealed": seal(secret, id_number, f"practitioner.id_number:{national_code}"),
+                "birth_date_sealed": seal(secret, born.isoformat(), f"practitioner.birth_date:{national_code}"),
+                "phone_sealed": seal(secret, _phone(national_code), f"practitioner.phone:{national_code}"),
+                "gender": gender,
                 "practice_type": practice, "category": "", "scope": "", "region": region,
                 "title": rng.choice(TITLES[practice]), "ruleset": RULESET, **stamp,
             })  # fmt: skip

@@ -31,6 +31,7 @@ from portal.services.registry import (
     find_by_id_number,
     get_institution,
     get_practitioner,
+    reenter_id_number,
 )
 from portal.services.workflows import register
 
@@ -281,18 +282,21 @@ def _import_row(
     resident = values["resident"]
     try:
         person = get_practitioner(session, row["national_code"])
-        known = find_by_id_number(session, resident.number, secret)
-        if known is None or known.id != person.id:
-            raise ServiceError("id_number", "与该医保代码已登记的身份证件号码不一致")
+        if not person.id_reentry:
+            known = find_by_id_number(session, resident.number, secret)
+            if known is None or known.id != person.id:
+                raise ServiceError("id_number", "与该医保代码已登记的身份证件号码不一致")
         if row["name"] != person.name:
             raise ServiceError("name", f"与该医保代码已登记的姓名（{person.name}）不一致")
+        if person.id_reentry:  # recorded before sealing: this import stores it (0005)
+            reenter_id_number(session, act, person, resident.number, secret, row.get("phone", ""))
     except ServiceError as exc:
         if exc.code != "not_found":
             raise
         person = create_practitioner(
             session, act, national_code=row["national_code"], name=row["name"],
             id_number=resident.number, secret=secret, category=row.get("category", ""),
-            scope=row.get("scope", ""), title=row.get("title", ""),
+            scope=row.get("scope", ""), title=row.get("title", ""), phone=row.get("phone", ""),
         )  # fmt: skip
     existing = session.exec(
         select(Registration.id)

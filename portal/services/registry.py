@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
+from portal.crypto import seal, unseal
 from portal.identifiers import (
     PRACTICE_OF_PREFIX,
     IdentifierError,
+    ResidentId,
     check_credit_code,
     check_national_code,
     check_region,
     check_resident_id,
     id_digest,
+    mask_id,
     national_code_prefix,
 )
 from portal.models import AgreementAction, AuditLog, Institution, Practitioner, Registration
@@ -122,8 +126,10 @@ def create_practitioner(
     category: str = "",
     scope: str = "",
     title: str = "",
+    phone: str = "",
 ) -> Practitioner:
-    """A practitioner's file; the ID number is kept only as a keyed hash and a masked form."""
+    """A practitioner's file. The ID number, birth date and phone are stored only sealed
+    (AES-GCM), with a keyed hash of the ID number for exact search (RULES §9)."""
     national_code = _checked("national_code", check_national_code, national_code)
     resident = _checked_id(id_number)
     if not name.strip():
@@ -140,9 +146,7 @@ def create_practitioner(
         national_code=national_code,
         name=name.strip(),
         id_digest=digest,
-        id_masked=resident.masked,
         gender=resident.gender,
-        birth_date=resident.birth_date,
         practice_type=PRACTICE_OF_PREFIX[national_code_prefix(national_code)],
         category=category,
         scope=scope,
@@ -151,13 +155,86 @@ def create_practitioner(
         ruleset=ruleset_for_region(region),
         **act.stamp(),
     )
+    _seal_private(practitioner, resident, _checked_phone(phone), secret)
     session.add(practitioner)
     session.flush()
     audit(session, act, "create", "practitioner", practitioner.id, code=national_code)
     return practitioner
 
 
-def _checked_id(id_number: str) -> Any:
+def _checked_phone(phone: str) -> str:
+    phone = phone.strip().replace(" ", "").replace("-", "")
+    if phone and not re.fullmatch(r"\+?\d{5,20}", phone):
+        raise ServiceError("phone", "联系电话应为 5 至 20 位数字")
+    return phone
+
+
+def _seal_private(person: Practitioner, resident: ResidentId, phone: str, secret: str) -> None:
+    code = person.national_code
+    person.id_number_sealed = seal(secret, resident.number, f"practitioner.id_number:{code}")
+    person.birth_date_sealed = seal(
+        secret, resident.birth_date.isoformat(), f"practitioner.birth_date:{code}"
+    )
+    if phone:
+        person.phone_sealed = seal(secret, phone, f"practitioner.phone:{code}")
+    person.id_reentry = False
+
+
+@dataclass(frozen=True)
+class PrivateData:
+    """What only authorised officers see, opened from the sealed columns (RULES §9)."""
+
+    id_masked: str  # first 3 and last 4 characters, or 待重新录入 (re-entry needed)
+    birth_date: date | None
+    phone: str
+    id_reentry: bool
+
+
+def private_data(person: Practitioner, secret: str) -> PrivateData:
+    """Open a practitioner's private fields; the mask is derived here, never stored."""
+    code = person.national_code
+
+    def opened(token: str | None, column: str) -> str:
+        return unseal(secret, token, f"practitioner.{column}:{code}") if token else ""
+
+    number = opened(person.id_number_sealed, "id_number")
+    born = opened(person.birth_date_sealed, "birth_date")
+    return PrivateData(
+        id_masked=mask_id(number) if number else "待重新录入",
+        birth_date=date.fromisoformat(born) if born else None,
+        phone=opened(person.phone_sealed, "phone"),
+        id_reentry=person.id_reentry or not number,
+    )
+
+
+def reenter_id_number(
+    session: Session,
+    act: Act,
+    person: Practitioner,
+    id_number: str,
+    secret: str,
+    phone: str = "",
+) -> Practitioner:
+    """Store the ID number of a person recorded before sealing (migration 0005).
+
+    It must be the number the kept hash was made from; after a secret rotation the hash
+    of such a person could not be remade (``unknown:``), and any valid number is taken."""
+    resident = _checked_id(id_number)
+    digest = id_digest(resident.number, secret)
+    if not person.id_digest.startswith("unknown:") and person.id_digest != digest:
+        raise ServiceError("id_number", "与该医保代码已登记的身份证件号码不一致")
+    other = session.exec(select(Practitioner.id).where(Practitioner.id_digest == digest)).first()
+    if other is not None and other != person.id:
+        raise ServiceError("id_number", "该身份证号码已有医保相关人员档案（一人一档）")
+    person.id_digest = digest
+    person.gender = resident.gender
+    _seal_private(person, resident, _checked_phone(phone), secret)
+    session.add(person)
+    audit(session, act, "reenter_id_number", "practitioner", person.id, code=person.national_code)
+    return person
+
+
+def _checked_id(id_number: str) -> ResidentId:
     try:
         return check_resident_id(id_number)
     except IdentifierError as exc:

@@ -26,6 +26,7 @@ from portal.clock import china_today
 from portal.db import make_engine, upgrade
 from portal.services.demo import generate
 from portal.services.verify import refresh_statuses
+from tests.portal.conftest import SECRET
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -57,13 +58,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{folder / 'site.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    generate(engine, 3000, seed=5, as_of=china_today())
+    generate(engine, 3000, seed=5, as_of=china_today(), secret=SECRET)
     refresh_statuses(engine, china_today())
     engine.dispose()
     port = _free_port()
     proc = subprocess.Popen(
         [str(PORTAL), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, "DATABASE_URL": url, "PORTAL_SECRET": SECRET},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

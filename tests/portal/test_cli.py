@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.portal.conftest import SECRET
+
 PORTAL = Path(sys.executable).with_name("portal")
 
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PORTAL_SECRET": SECRET}
     return subprocess.run(
         [str(PORTAL), *args], capture_output=True, text=True, env=env, check=False, timeout=300
     )
@@ -41,7 +43,7 @@ def test_demo_data_verify_tamper_and_rebuild(tmp_path: Path) -> None:
 
 
 def test_a_bad_database_url_is_named(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": "mysql://root@localhost/x"}
+    env = {**os.environ, "DATABASE_URL": "mysql://root@localhost/x", "PORTAL_SECRET": SECRET}
     out = subprocess.run(
         [str(PORTAL), "db", "upgrade"], capture_output=True, text=True, env=env, check=False
     )
@@ -66,3 +68,35 @@ def test_import_from_the_command_line_reports_bad_rows_by_line(tmp_path: Path) -
     assert partial.returncode == 0 and "导入 1 行" in partial.stdout
     again = run(db, "import", str(path), "--good-rows")
     assert "导入 0 行，已存在 1 行" in again.stdout
+
+
+def test_every_command_refuses_to_open_a_database_without_a_secret(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_SECRET")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'portal.db'}"
+    for args in (["db", "upgrade"], ["ledger", "verify"], ["demo-data", "--practitioners", "5"]):
+        out = subprocess.run(
+            [str(PORTAL), *args], capture_output=True, text=True, env=env, check=False
+        )
+        assert out.returncode == 2, args
+        assert "PORTAL_SECRET" in out.stderr
+    assert not (tmp_path / "portal.db").exists()
+
+
+def test_secret_rotate_reads_the_new_secret_from_stdin(tmp_path: Path) -> None:
+    db = tmp_path / "portal.db"
+    assert run(db, "demo-data", "--practitioners", "30", "--as-of", "2026-11-01").returncode == 0
+    new = "rotated-secret-abcdefghijkl"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PORTAL_SECRET": SECRET}
+    rotated = subprocess.run(
+        [str(PORTAL), "secret", "rotate"], input=new + "\n", capture_output=True, text=True,
+        env=env, check=False,
+    )  # fmt: skip
+    assert rotated.returncode == 0, rotated.stderr
+    assert "30 practitioners" in rotated.stdout
+    old_key = run(db, "ledger", "verify")
+    assert old_key.returncode != 0 and "PORTAL_SECRET" in old_key.stderr
+    env["PORTAL_SECRET"] = new
+    new_key = subprocess.run(
+        [str(PORTAL), "ledger", "verify"], capture_output=True, text=True, env=env, check=False
+    )
+    assert new_key.returncode == 0, new_key.stderr

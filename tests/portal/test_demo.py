@@ -11,10 +11,11 @@ from portal.identifiers import check_credit_code, check_national_code
 from portal.models import Institution, Practitioner, Registration
 from portal.services import verify
 from portal.services.demo import generate
+from tests.portal.conftest import SECRET
 
 
 def test_demo_data_has_every_status_and_verifies(engine: Engine) -> None:
-    summary = generate(engine, 1500, seed=3, as_of=date(2026, 11, 1))
+    summary = generate(engine, 1500, seed=3, as_of=date(2026, 11, 1), secret=SECRET)
     assert summary.practitioners == 1500
     assert {"normal", "suspended", "terminated"} <= set(summary.statuses)
     assert summary.decisions > 0 and summary.notices == summary.decisions
@@ -37,14 +38,14 @@ def test_the_same_seed_gives_the_same_people(engine: Engine, tmp_path: object) -
 
     other = make_engine(f"sqlite:///{tmp_path}/other.db")  # type: ignore[str-bytes-safe]
     upgrade(other)
-    generate(engine, 200, seed=9, as_of=date(2026, 11, 1))
-    generate(other, 200, seed=9, as_of=date(2026, 11, 1))
+    generate(engine, 200, seed=9, as_of=date(2026, 11, 1), secret=SECRET)
+    generate(other, 200, seed=9, as_of=date(2026, 11, 1), secret=SECRET)
 
     def people(e: Engine) -> list[tuple[str, str, str]]:
         with Session(e) as s:
             rows = s.execute(
                 select(
-                    Practitioner.national_code, Practitioner.name, Practitioner.id_masked
+                    Practitioner.national_code, Practitioner.name, Practitioner.id_digest
                 ).order_by(Practitioner.national_code)
             ).all()
         return [tuple(r) for r in rows]  # type: ignore[misc]

@@ -10,10 +10,11 @@ from portal.clock import china_today
 from portal.models import Practitioner, table
 from portal.services.demo import generate
 from portal.services.public import fast_badge, fast_status, person
+from tests.portal.conftest import SECRET
 
 
 def test_fast_status_and_badge_equal_the_full_path(engine: Engine) -> None:
-    generate(engine, 600, seed=4, as_of=china_today())
+    generate(engine, 600, seed=4, as_of=china_today(), secret=SECRET)
     people = table(Practitioner)
     reads = engine.execution_options(isolation_level="AUTOCOMMIT")
     with reads.connect() as conn:

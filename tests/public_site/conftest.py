@@ -17,6 +17,7 @@ from portal.models import Registration, table
 from portal.services.demo import generate
 from portal.services.verify import refresh_statuses
 from portal.settings import Settings
+from tests.portal.conftest import SECRET
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +26,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     upgrade(engine)
-    generate(engine, 3000, seed=11, as_of=china_today())
+    generate(engine, 3000, seed=11, as_of=china_today(), secret=SECRET)
     refresh_statuses(engine, china_today())
     engine.dispose()
     yield url
@@ -33,7 +34,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def client(demo_url: str) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with AsyncTestClient(app=create_app(Settings(database_url=demo_url))) as c:
+    async with AsyncTestClient(app=create_app(Settings(database_url=demo_url, secret=SECRET))) as c:
         yield c
 
 

@@ -10,10 +10,12 @@ import re
 from typing import Any
 
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlmodel import Session, select
 
 from portal.db import make_engine
-from portal.models import Practitioner, table
+from portal.models import Practitioner
+from portal.services.registry import private_data
+from tests.portal.conftest import SECRET
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -25,13 +27,14 @@ async def test_no_public_route_shows_an_id_number_phone_or_birth_date(
     client: AsyncTestClient[Any], demo_url: str, codes: dict[str, str]
 ) -> None:
     engine = make_engine(demo_url)
-    people = table(Practitioner)
-    with engine.connect() as conn:
-        births = {
-            code: born.isoformat()
-            for code, born in conn.execute(select(people.c.national_code, people.c.birth_date))
+    with Session(engine) as session:
+        private = {
+            p.national_code: private_data(p, SECRET) for p in session.exec(select(Practitioner))
         }
     engine.dispose()
+    births = {code: str(p.birth_date) for code, p in private.items()}
+    phones = {p.phone for p in private.values()}
+    assert len(phones) > 1000, "the demo data has phones to leak"
     seeds = [
         "/",
         "/?q=王",
@@ -70,6 +73,7 @@ async def test_no_public_route_shows_an_id_number_phone_or_birth_date(
         body = response.content.decode("utf-8", errors="replace")
         assert not ID_NUMBER.search(body), f"{path}: looks like an ID number"
         assert not MOBILE.search(body), f"{path}: looks like a mobile number"
+        assert not any(m in phones for m in re.findall(r"1\d{10}", body)), path
         assert not any(f'"{key}"' in body for key in PRIVATE_KEYS), path
         page_of = re.search(r"/(?:practitioners|embed)/([A-Z0-9]+)", path)
         if page_of and page_of.group(1) in births:

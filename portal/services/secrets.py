@@ -1,0 +1,113 @@
+"""The secret that seals private fields: checked on every start, rotated on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, inspect
+from sqlmodel import select
+
+from portal.crypto import SealError, seal, secret_check, unseal
+from portal.db import session_scope
+from portal.identifiers import id_digest
+from portal.models import PortalMeta, Practitioner
+from portal.services.registry import Act, audit
+
+CHECK_KEY = "secret_check"
+COLUMNS = ("id_number", "birth_date", "phone")
+
+
+class SecretMismatch(RuntimeError):
+    """The configured secret is not the one this database was sealed with."""
+
+
+def check_secret(engine: Engine, secret: str) -> None:
+    """Refuse to run with a secret other than the one that sealed the data.
+
+    A database without a check value (new, or sealed nothing yet) records this secret's."""
+    if not inspect(engine).has_table("portal_meta"):
+        return
+    expected = secret_check(secret)
+    with session_scope(engine, write=False) as session:
+        row = session.get(PortalMeta, CHECK_KEY)
+        if row is None:
+            session.add(PortalMeta(key=CHECK_KEY, value=expected))
+        elif row.value != expected:
+            raise SecretMismatch(
+                "PORTAL_SECRET 与本数据库加密时使用的密钥不一致 / PORTAL_SECRET is not the "
+                "secret this database was sealed with (use the old one, or `portal secret "
+                "rotate` to change it)"
+            )
+
+
+@dataclass
+class RotateReport:
+    practitioners: int = 0
+    resealed: int = 0  # private fields opened with the old secret and sealed with the new
+    unknown_digests: int = 0  # ID numbers awaiting re-entry: their hash cannot be remade
+
+
+def rotate(
+    engine: Engine,
+    old: str,
+    new: str,
+    actor: str = "cli",
+    progress: Callable[[int], None] | None = None,
+) -> RotateReport:
+    """Re-seal every private field and remake every ID-number hash under ``new``.
+
+    All in one transaction: an interruption leaves the old secret in force. A person whose
+    ID number awaits re-entry keeps no number to hash: the hash becomes ``unknown:<code>``
+    and the next import or edit stores the number (portal.services.registry)."""
+    if old == new:
+        raise ValueError("the new secret is the same as the old one")
+    check_secret(engine, old)
+    report = RotateReport()
+    with session_scope(engine, write=True) as session:
+        for person in session.exec(select(Practitioner).order_by(Practitioner.id)):  # type: ignore[arg-type]
+            report.practitioners += 1
+            _reseal(person, old, new, report)
+            session.add(person)
+            if progress and report.practitioners % 1000 == 0:
+                progress(1000)
+        row = session.get(PortalMeta, CHECK_KEY)
+        assert row is not None
+        row.value = secret_check(new)
+        session.add(row)
+        audit(
+            session,
+            Act(actor, datetime.now(UTC), "更换加密密钥"),
+            "rotate_secret",
+            "practitioner",
+            None,
+            practitioners=report.practitioners,
+            resealed=report.resealed,
+        )
+    if progress:
+        progress(report.practitioners % 1000)
+    return report
+
+
+def _reseal(person: Practitioner, old: str, new: str, report: RotateReport) -> None:
+    code = person.national_code
+    number = ""
+    for column in COLUMNS:
+        token = getattr(person, f"{column}_sealed")
+        if not token:
+            continue
+        context = f"practitioner.{column}:{code}"
+        try:
+            plain = unseal(old, token, context)
+        except SealError as exc:
+            raise SecretMismatch(f"practitioner {code}: {column} does not open") from exc
+        setattr(person, f"{column}_sealed", seal(new, plain, context))
+        report.resealed += 1
+        if column == "id_number":
+            number = plain
+    if number:
+        person.id_digest = id_digest(number, new)
+    else:
+        person.id_digest = f"unknown:{code}"
+        report.unknown_digests += 1
