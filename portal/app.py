@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -23,8 +24,10 @@ from portal.db import make_engine
 from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
 from portal.services.webhooks import deliver
-from portal.settings import Settings
-from public_site import controllers as public_controllers
+from portal.settings import Settings, rate_limits
+from public_site.common import make_limiters
+from public_site.routes import ROUTES as PUBLIC_ROUTES
+from public_site.security import EXCEPTION_HANDLERS, finish_response, header_limits
 
 PUBLIC_TEMPLATES = Path(__file__).resolve().parent.parent / "public_site" / "templates"
 PUBLIC_STATIC = PUBLIC_TEMPLATES.parent / "static"
@@ -47,7 +50,12 @@ async def _background(engine: Engine) -> None:
         await asyncio.sleep(30)
 
 
-def create_app(settings: Settings | None = None, background: bool = False) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    background: bool = False,
+    limits: dict[str, tuple[int, float]] | None = None,
+) -> Litestar:
+    """The app; ``limits`` replaces the rate limits read from the environment (tests)."""
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
     reads = make_engine(settings.database_url, reads=True)
@@ -74,7 +82,7 @@ def create_app(settings: Settings | None = None, background: bool = False) -> Li
 
     app = Litestar(
         route_handlers=[
-            *public_controllers.ROUTES,
+            *PUBLIC_ROUTES,
             create_static_files_router(
                 path="/static",
                 directories=[PUBLIC_STATIC],
@@ -89,16 +97,25 @@ def create_app(settings: Settings | None = None, background: bool = False) -> Li
         openapi_config=OpenAPIConfig(
             title="医保相关人员支付资格 API",
             version="1.0.0",
-            path="/api/v1",
+            # The document itself is served at /api/v1/openapi.json (status_api.openapi);
+            # the framework's own routes stay out of the API's path space.
+            path="/_openapi",
+            render_plugins=[JsonRenderPlugin()],
             description="Status of medical-insurance practitioners for registration platforms "
             "and claim checks. No ID numbers, phone numbers or birth dates are ever returned.",
         ),
         on_startup=[start],
         on_shutdown=[stop],
+        middleware=[header_limits],
+        before_send=[finish_response],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=1024 * 1024,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.reader = reads
+    app.state.limiters = make_limiters(limits or rate_limits())
+    app.state.batch_threads = anyio.CapacityLimiter(2)
     return app
 
 

@@ -128,15 +128,27 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-def rate_limits(env: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """(searches per minute, API requests per second) allowed per client address.
+RATE_LIMITS = {
+    # group: (variable, default, window in seconds)
+    "search": ("PORTAL_SEARCH_PER_MINUTE", 60, 60.0),
+    "pages": ("PORTAL_PAGES_PER_MINUTE", 120, 60.0),
+    "badges": ("PORTAL_BADGES_PER_MINUTE", 600, 60.0),
+    "api": ("PORTAL_API_PER_MINUTE", 1200, 60.0),
+    "api_burst": ("PORTAL_API_PER_SECOND", 100, 1.0),
+    "feeds": ("PORTAL_FEEDS_PER_MINUTE", 60, 60.0),
+}
 
-    Read once when the routes are built: PORTAL_SEARCH_PER_MINUTE (default 60) and
-    PORTAL_API_PER_SECOND (default 200). Searching is limited hard so that names cannot
-    be harvested; the API serves registration platforms, so its limit is generous.
+
+def rate_limits(env: Mapping[str, str] | None = None) -> dict[str, tuple[int, float]]:
+    """Requests allowed per client address, per group of public routes: (count, window).
+
+    Sized for real use: a patient searches a few times a minute; a hospital page shows a
+    few dozen badges; a registration platform checks its doctors in batches (a batch of n
+    codes costs ⌈n / 100⌉ API units, spec/DESIGN.md). Harvesting the registry by name or
+    code takes days at these rates. Per process: with N workers, N times the rate.
     """
     env = os.environ if env is None else env
-    return (
-        _positive(env, "PORTAL_SEARCH_PER_MINUTE", 60),
-        _positive(env, "PORTAL_API_PER_SECOND", 200),
-    )
+    return {
+        group: (_positive(env, name, default), window)
+        for group, (name, default, window) in RATE_LIMITS.items()
+    }

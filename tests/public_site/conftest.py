@@ -16,8 +16,10 @@ from portal.db import make_engine, upgrade
 from portal.models import Registration, table
 from portal.services.demo import generate
 from portal.services.verify import refresh_statuses
-from portal.settings import Settings
+from portal.settings import RATE_LIMITS, Settings
 from tests.portal.conftest import SECRET
+
+UNLIMITED = {name: (10**9, window) for name, (_var, _n, window) in RATE_LIMITS.items()}
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +36,9 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def client(demo_url: str) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with AsyncTestClient(app=create_app(Settings(database_url=demo_url, secret=SECRET))) as c:
+    """The site with generous limits (the limits have tests of their own)."""
+    app = create_app(Settings(database_url=demo_url, secret=SECRET), limits=UNLIMITED)
+    async with AsyncTestClient(app=app) as c:
         yield c
 
 

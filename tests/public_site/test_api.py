@@ -62,7 +62,7 @@ async def test_the_batch_answers_each_code_and_refuses_more_than_1000(
     assert answer.status_code == 200
     results = answer.json()["results"]
     assert results[0]["found"] and results[0]["status"] == "normal"
-    assert results[1] == {"code": "D43019999999", "found": False}
+    assert results[1] == {"code": "D43019999999", "found": False, "invalid": False}
     too_many = await client.post("/api/v1/status:batch", json={"codes": ["D43010200001"] * 1001})
     assert too_many.status_code == 400 and too_many.json()["field"] == "codes"
     wrong = await client.post("/api/v1/status:batch", json={"codes": "D43010200001"})
@@ -105,13 +105,13 @@ async def test_the_embed_card_and_script(
 
 
 async def test_feeds_have_an_incremental_cursor(client: AsyncTestClient[Any]) -> None:
-    first = (await client.get("/feeds/disclosures.json")).json()
-    assert first["items"]
+    first = (await client.get("/feeds/disclosures.json", params={"limit": 20})).json()
+    assert len(first["items"]) == 20 and first["next"].endswith("limit=20")
     cursor = first["items"][2]["id"]
-    rest = (await client.get("/feeds/disclosures.json", params={"since": cursor})).json()
-    assert [i["id"] for i in rest["items"]] == [i["id"] for i in first["items"][3:]][
-        : len(rest["items"])
-    ]
+    rest = (
+        await client.get("/feeds/disclosures.json", params={"since": cursor, "limit": 17})
+    ).json()
+    assert [i["id"] for i in rest["items"]] == [i["id"] for i in first["items"][3:]]
     done = (
         await client.get("/feeds/disclosures.json", params={"since": first["next_since"]})
     ).json()
@@ -145,13 +145,6 @@ async def test_the_openapi_document_lists_the_contract(client: AsyncTestClient[A
         "/api/v1/status:batch",
         "/api/v1/disclosures",
     } <= set(spec["paths"])
-
-
-async def test_search_is_rate_limited_so_names_cannot_be_harvested(
-    client: AsyncTestClient[Any],
-) -> None:
-    statuses = [(await client.get("/search", params={"q": "李"})).status_code for _ in range(61)]
-    assert statuses[:60] == [200] * 60 and statuses[60] == 429
 
 
 async def test_the_fast_status_path_answers_exactly_like_the_full_one(demo_url: str) -> None:

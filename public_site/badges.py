@@ -1,0 +1,147 @@
+"""Badges and embeds for hospitals' registration pages.
+
+The badge always answers an SVG (unknown code: 404 "未找到"; malformed: 400 "代码有误",
+spec/DESIGN.md); the embed is the one page that may be framed (frame-ancestors *).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from xml.sax.saxutils import escape
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from portal.clock import china_today
+from portal.identifiers import is_national_code
+from portal.services import public
+from portal.services.registry import STATUS_ZH
+from public_site.common import PAGES, base_url, limit, micro_cache, on_loop_connection, reader
+
+BADGE_COLOURS = {
+    "normal": "#1b6b2f",
+    "suspended": "#8a5a00",
+    "terminated": "#a4161a",
+    "cancelled": "#a4161a",
+    "unknown": "#666666",
+}
+BADGE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="22" role="img" '
+    'aria-label="医保支付资格：{word}"><title>{name} 医保支付资格：{word}（{day}）</title>'
+    '<rect width="44" height="22" fill="#444" shape-rendering="crispEdges"/>'
+    '<rect x="44" width="52" height="22" fill="{colour}" shape-rendering="crispEdges"/>'
+    '<g fill="#fff" font-family="Noto Sans CJK SC,PingFang SC,Microsoft YaHei,SimHei,sans-serif" '
+    'font-size="13" text-anchor="middle" text-rendering="geometricPrecision">'
+    '<text x="22" y="15.5">医保</text><text x="70" y="15.5">{word}</text></g></svg>'
+)
+
+
+def _error_badge(status: int, word: str) -> Response[bytes]:
+    svg = BADGE.format(word=word, name="", day=china_today(), colour=BADGE_COLOURS["unknown"])
+    return Response(
+        svg.encode("utf-8"),
+        status_code=status,
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@get("/badge/{name:str}", sync_to_thread=False, include_in_schema=False)
+def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
+    """An SVG badge (正常 / 暂停 / 终止 / 取消); ETag and a short max-age, 304 when unchanged."""
+    limit(request, "badges")
+    code = name.removesuffix(".svg").upper()
+    if not name.endswith(".svg") or not is_national_code(code):
+        return _error_badge(400, "代码有误")
+    day = china_today()
+    cache = micro_cache(request, "badge_cache", 60)
+    cached = cache.get((code, day))
+    if cached is None:
+        found = on_loop_connection(request, lambda conn: public.fast_badge(conn, code, day))
+        if found is None:
+            return _error_badge(404, "未找到")
+        person_name, status = found
+        word = STATUS_ZH[status.status]
+        tag = hashlib.sha1(f"{code}|{word}|{person_name}|{day}".encode()).hexdigest()[:20]
+        svg = BADGE.format(
+            word=word, name=escape(person_name), day=day, colour=BADGE_COLOURS[status.status]
+        )
+        cached = (f'"{tag}"', svg.encode("utf-8"))
+        cache.put((code, day), cached)
+    etag, svg_bytes = cached
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=60",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(b"", status_code=304, headers=headers)
+    return Response(svg_bytes, media_type="image/svg+xml", headers=headers)
+
+
+@get("/embed/{code:str}", cache_control=PAGES, sync_to_thread=False, include_in_schema=False)
+def embed(request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+    """A small card for an iframe on a hospital's registration page."""
+    limit(request, "pages")
+    with reader(request).connect() as conn:
+        person = public.person(conn, code[:32], china_today())
+    if person is None:
+        return Template(
+            template_name="embed_not_found.html",
+            context={"code": code[:32]},
+            status_code=404,
+            headers={"Cache-Control": "no-store"},
+        )
+    s = person.status
+    detail = {
+        "normal": "可正常使用医保结算",
+        "suspended": f"暂停至 {s.period_end}，仅可自费"
+        if not s.restoration_pending
+        else f"暂停期已满（{s.period_end}），恢复待审核，仅可自费",
+        "terminated": f"自 {s.period_start} 起终止，仅可自费",
+        "cancelled": "医保支付资格已取消，仅可自费",
+    }[s.status]
+    return Template(
+        template_name="embed.html",
+        context={
+            "p": person,
+            "words": STATUS_ZH[s.status],
+            "detail": detail,
+            "base": base_url(request),
+        },
+    )
+
+
+EMBED_JS = """(function () {
+  var script = document.currentScript;
+  var origin = new URL(script.src).origin;
+  function mount(el) {
+    var code = el.getAttribute("data-yibao-code");
+    if (!code || el.querySelector("iframe")) return;
+    var frame = document.createElement("iframe");
+    frame.src = origin + "/embed/" + encodeURIComponent(code);
+    frame.title = "医保支付资格";
+    frame.style.cssText = "border:0;width:100%;max-width:360px;height:96px";
+    frame.loading = "lazy";
+    el.appendChild(frame);
+  }
+  document.querySelectorAll("[data-yibao-code]").forEach(mount);
+})();
+"""
+
+
+@get("/embed.js", sync_to_thread=False, include_in_schema=False)
+def embed_js(request: Request[Any, Any, Any]) -> Response[str]:
+    """One tag on a registration page: <script src=".../embed.js" defer></script> and
+    <div data-yibao-code="D43…"></div> where the card should appear."""
+    limit(request, "pages")
+    return Response(
+        EMBED_JS,
+        media_type="application/javascript",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+ROUTES = [badge, embed, embed_js]

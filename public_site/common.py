@@ -1,0 +1,305 @@
+"""What every public route shares: errors, parameters, the client, limits, caches, CSV.
+
+Parameters are read as text and checked here, to their documented type and range
+(spec/DESIGN.md, "Pinned details"), so that bad input is a 400 naming the field, never a
+500 from a number too large for the database or a date in another notation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from ipaddress import ip_address
+from typing import Any, TypeVar
+
+from litestar import Request
+from litestar.datastructures import CacheControlHeader
+from sqlalchemy.exc import DBAPIError
+
+from portal.clock import china_today
+from portal.settings import Settings
+
+T = TypeVar("T")
+PAGES = CacheControlHeader(public=True, max_age=60)
+SHORT = CacheControlHeader(public=True, max_age=30)
+FEEDS = CacheControlHeader(public=True, max_age=300)
+NO_STORE = CacheControlHeader(no_store=True)
+MAX_PAGE = 1_000_000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class BadInput(ValueError):
+    """A parameter outside its documented type or range: answered 400 naming the field."""
+
+    def __init__(self, field: str | None, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.field, self.message, self.status = field, message, status
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+
+def parse_date(text: str | None, field: str = "on") -> date:
+    """``YYYY-MM-DD`` exactly (not 20250101, not 2025-W01-1); absent means today in China."""
+    if text is None or text == "":
+        return china_today()
+    if not isinstance(text, str) or not _ISO_DATE.fullmatch(text):
+        raise BadInput(field, f"{field} 应为日期 YYYY-MM-DD，收到 {str(text)[:40]!r}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(field, f"{field} 不是有效日期：{text}") from None
+
+
+def parse_int(text: str | None, field: str, default: int, low: int, high: int) -> int:
+    """A whole number written in decimal digits, ``low`` ≤ n ≤ ``high``."""
+    if text is None or text == "":
+        return default
+    if not re.fullmatch(r"\d{1,12}", text) or not low <= int(text) <= high:
+        raise BadInput(field, f"{field} 应为 {low} 至 {high:,} 之间的整数，收到 {text[:40]!r}")
+    return int(text)
+
+
+def parse_page(text: str | None) -> int:
+    return parse_int(text, "page", 1, 1, MAX_PAGE)
+
+
+def check_page(page: int, total: int, per_page: int) -> int:
+    """A page past the last is 404 (the first page always exists, even when empty)."""
+    pages = max(1, math.ceil(total / per_page))
+    if page > pages:
+        raise BadInput("page", f"共 {pages} 页，没有第 {page} 页", status=404)
+    return pages
+
+
+def parse_choice(text: str | None, field: str, choices: Iterable[str]) -> str:
+    options = tuple(choices)
+    if text is None or text == "":
+        return ""
+    if text not in options:
+        raise BadInput(field, f"{field} 应为 {' / '.join(options)} 之一")
+    return text
+
+
+def parse_region(text: str | None) -> str:
+    if not text:
+        return ""
+    if not (text.isascii() and text.isdigit() and len(text) in (2, 4, 6)):
+        raise BadInput("region", "region 应为 2、4 或 6 位行政区划代码")
+    return text
+
+
+def parse_text(text: str | None, field: str, limit: int) -> str:
+    text = (text or "").strip()
+    if len(text) > limit or any(ord(c) < 32 for c in text):
+        raise BadInput(field, f"{field} 最多 {limit} 个字符，且不含控制字符")
+    return text
+
+
+# --- the client and the base URL -----------------------------------------------------------
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    """The client's address. ``X-Forwarded-For`` counts only when the peer is a configured
+    proxy (PORTAL_TRUSTED_PROXIES); then the client is the rightmost address in it that is
+    not a trusted proxy (spec/DESIGN.md, "Settings")."""
+    peer = request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
+    proxies = settings.trusted_proxies
+    if not proxies or not _trusted(peer, settings):
+        return peer
+    forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        if not _trusted(hop, settings):
+            try:
+                return str(ip_address(hop))
+            except ValueError:
+                return peer  # garbage in the header: fall back to the proxy itself
+    return peer
+
+
+def _trusted(host: str, settings: Settings) -> bool:
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return any(address in net for net in settings.trusted_proxies)
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    """Absolute links come from PORTAL_BASE_URL, never from the request's Host header."""
+    settings: Settings = request.app.state.settings
+    return settings.base_url
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    """``requests`` per ``window`` seconds per client, for one group of routes."""
+
+    name: str
+    requests: int
+    window: float
+    message: str
+
+
+class Limiter:
+    """A fixed window per client, opened at its first request (in memory, per process)."""
+
+    def __init__(self, limit: Limit) -> None:
+        self.limit = limit
+        self.counts: dict[str, tuple[float, int]] = {}
+
+    def take(self, client: str, cost: int = 1) -> float:
+        """0 when allowed; else the seconds until the window reopens (for Retry-After)."""
+        now = time.monotonic()
+        started, count = self.counts.get(client, (now, 0))
+        if now - started >= self.limit.window:
+            started, count = now, 0
+            if len(self.counts) > 100_000:
+                self.counts.clear()
+        if count + cost > self.limit.requests:
+            self.counts[client] = (started, count)
+            return max(0.0, started + self.limit.window - now)
+        self.counts[client] = (started, count + cost)
+        return 0.0
+
+
+class TooMany(Exception):
+    """Over a rate limit: answered 429 with Retry-After, never cacheable."""
+
+    def __init__(self, retry_after: float, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.message = message
+
+
+def limit(request: Request[Any, Any, Any], name: str, cost: int = 1) -> None:
+    """Count a request of the group ``name`` (``cost`` units); raise TooMany when over.
+
+    The API has two windows: a burst per second and a sustained rate per minute."""
+    state = request.app.state
+    client = client_of(request)
+    for group in ("api_burst", "api") if name == "api" else (name,):
+        limiter: Limiter = state.limiters[group]
+        wait = limiter.take(client, cost)
+        if wait:
+            raise TooMany(wait, limiter.limit.message)
+
+
+LIMIT_MESSAGES = {
+    "search": "查询过于频繁，请稍后再试",
+    "pages": "访问过于频繁，请稍后再试",
+    "badges": "徽标请求过于频繁，请稍后再试",
+    "api": "请求过于频繁，请降低频率（批量查询每 100 个代码计 1 次）",
+    "api_burst": "请求过于频繁，请降低频率（批量查询每 100 个代码计 1 次）",
+    "feeds": "订阅源请求过于频繁，请稍后再试",
+}
+
+
+def make_limiters(limits: dict[str, tuple[int, float]]) -> dict[str, Limiter]:
+    return {
+        name: Limiter(Limit(name, count, window, LIMIT_MESSAGES[name]))
+        for name, (count, window) in limits.items()
+    }
+
+
+# --- per-process answers and the loop's own connection ------------------------------------
+
+
+class MicroCache:
+    """Answers kept for a few seconds in each process: as fresh as the Cache-Control the
+    same answers carry (max-age), so a burst of look-ups for one doctor costs one query."""
+
+    def __init__(self, seconds: float, size: int = 200_000) -> None:
+        self.seconds, self.size = seconds, size
+        self.items: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any) -> Any:
+        hit = self.items.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self.items) >= self.size:
+            self.items.clear()
+        self.items[key] = (time.monotonic() + self.seconds, value)
+
+
+def micro_cache(request: Request[Any, Any, Any], name: str, seconds: float) -> MicroCache:
+    """One cache per app (and so per database), made on first use."""
+    state = request.app.state
+    if name not in state:
+        state[name] = MicroCache(seconds)
+    cache: MicroCache = state[name]
+    return cache
+
+
+def on_loop_connection(request: Request[Any, Any, Any], read: Callable[[Any], T]) -> T:
+    """Run a one-statement read on the event loop's own connection.
+
+    The badge and status handlers run on the loop thread; keeping one autocommit connection
+    there saves a pool check-out and check-in per look-up (a good part of a cold look-up's
+    cost). A broken connection is replaced once and the read tried again."""
+    state = request.app.state
+    for attempt in (1, 2):
+        conn = state.get("loop_connection")
+        if conn is None or conn.closed or conn.invalidated:
+            conn = state["loop_connection"] = state.reader.connect()
+        try:
+            return read(conn)
+        except DBAPIError:
+            conn.invalidate()
+            state["loop_connection"] = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def reader(request: Request[Any, Any, Any]) -> Any:
+    """Public routes only read: the autocommit reader (no transaction round trips)."""
+    return request.app.state.reader
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: Any) -> str:
+    """OWASP's rule against formula injection: a text cell that a spreadsheet would read
+    as a formula (``=``, ``+``, ``-``, ``@``, tab or return first, also after spaces) is
+    prefixed with a single quote. Dates and numbers are written as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool | int | float):
+        return str(value)
+    text = str(value)
+    if text.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def csv_body(columns: list[str], rows: Iterable[dict[str, Any]]) -> bytes:
+    """UTF-8 with a byte-order mark (so that spreadsheet programs read Chinese right)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}

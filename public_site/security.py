@@ -1,0 +1,226 @@
+"""What every response gets, and what every failure answers.
+
+- ``X-Request-ID`` on every response (the client's own, if it sent a sane one);
+- ``X-Content-Type-Options``, ``Referrer-Policy`` and a Content-Security-Policy the pages
+  satisfy (no inline script or style); only ``/embed/*`` may be framed;
+- exactly one ``Cache-Control`` (``no-store`` where a route set none);
+- requests with too many or too large headers are refused (431) before any route runs;
+- errors in one shape: JSON ``{"error", "field"}`` on JSON routes, a Chinese page on HTML
+  routes, an SVG on badges; a 500 is logged with its traceback and request id, and its
+  body carries the id (spec/DESIGN.md, "Pinned details").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from public_site.common import BadInput, TooMany
+
+log = logging.getLogger("portal.errors")
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 16 * 1024
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+MESSAGES = {
+    400: "请求有误",
+    404: "页面不存在",
+    405: "不支持该请求方法",
+    413: "请求体过大",
+    415: "不支持的内容类型",
+    429: "请求过于频繁，请稍后再试",
+    431: "请求头过多或过大",
+    500: "服务器内部错误",
+}
+
+
+def _is_json_route(path: str) -> bool:
+    return path.startswith(("/api/", "/feeds/", "/healthz"))
+
+
+def _csp(path: str) -> str:
+    if path.startswith("/embed/"):
+        return EMBED_CSP
+    if _is_json_route(path) or path.startswith("/badge/"):
+        return API_CSP
+    return PAGE_CSP
+
+
+def request_id_of(scope: Scope) -> str:
+    """The request's id: the client's own ``X-Request-ID`` if it is sane, else a new one."""
+    state = scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    if request_id is None:
+        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = state["request_id"] = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+    return str(request_id)
+
+
+def header_limits(app: ASGIApp) -> ASGIApp:
+    """Requests with more than 100 headers or 16 KB of them are refused before the route."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":  # type: ignore[comparison-overlap]
+            headers = list(scope["headers"])
+            size = sum(len(k) + len(v) for k, v in headers)
+            if len(headers) > MAX_HEADERS or size > MAX_HEADER_BYTES:
+                await _refuse_headers(send, request_id_of(scope))
+                return
+        await app(scope, receive, send)
+
+    return middleware
+
+
+async def finish_response(message: Message, scope: Scope) -> None:
+    """Every response of the app (also the framework's own 404s): request id, security
+    headers and exactly one Cache-Control."""
+    if message["type"] == "http.response.start":
+        message["headers"] = _finish_headers(
+            list(message.get("headers", [])),
+            scope["path"],
+            request_id_of(scope),
+            int(message["status"]),
+        )
+
+
+def _finish_headers(
+    headers: list[tuple[bytes, bytes]], path: str, request_id: str, status: int
+) -> list[tuple[bytes, bytes]]:
+    out: list[tuple[bytes, bytes]] = []
+    cache_control = False
+    names = set()
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"cache-control":
+            if cache_control or status >= 400:
+                continue  # one Cache-Control; errors and refusals are never stored
+            cache_control = True
+        names.add(lower)
+        out.append((name, value))
+    if not cache_control:
+        out.append((b"cache-control", b"no-store"))
+    for name, value in (
+        (b"x-request-id", request_id.encode("latin-1")),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"content-security-policy", _csp(path).encode("latin-1")),
+    ):
+        if name not in names:
+            out.append((name, value))
+    if not path.startswith("/embed/") and b"x-frame-options" not in names:
+        out.append((b"x-frame-options", b"DENY"))
+    return out
+
+
+async def _refuse_headers(send: Send, request_id: str) -> None:
+    body = (
+        '{"error": "请求头过多或过大（最多 100 个、共 16 KB）", "field": null, '
+        f'"request_id": "{request_id}"}}'
+    ).encode()
+    start: Any = {
+        "type": "http.response.start",
+        "status": 431,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            (b"x-request-id", request_id.encode("latin-1")),
+            (b"x-content-type-options", b"nosniff"),
+        ],
+    }
+    end: Any = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(start)
+    await send(end)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def _answer(
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    request_id: str | None = None,
+) -> Response[Any]:
+    path = request.url.path
+    headers = {"Cache-Control": "no-store", **(headers or {})}
+    if _is_json_route(path) or request.method != "GET":
+        body: dict[str, Any] = {"error": message, "field": field}
+        if request_id:
+            body["request_id"] = request_id
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+    if path.startswith("/badge/"):
+        from public_site.badges import BADGE, BADGE_COLOURS
+
+        word = {429: "稍后再试", 404: "未找到"}.get(status, "出错")
+        svg = BADGE.format(word=word, name="", day="", colour=BADGE_COLOURS["unknown"])
+        return Response(svg, status_code=status, media_type="image/svg+xml", headers=headers)
+    return Template(
+        template_name="error.html",
+        context={"status": status, "message": message, "field": field, "request_id": request_id},
+        status_code=status,
+        headers=headers,
+        media_type=MediaType.HTML,
+    )
+
+
+def bad_input(request: Request[Any, Any, Any], exc: BadInput) -> Response[Any]:
+    return _answer(request, exc.status, exc.message, exc.field)
+
+
+def too_many(request: Request[Any, Any, Any], exc: TooMany) -> Response[Any]:
+    return _answer(request, 429, exc.message, None, {"Retry-After": str(exc.retry_after)})
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """The framework's own errors (unknown path, wrong method, its validation) in our shape."""
+    status = exc.status_code
+    if status >= 500:
+        return server_error(request, exc)
+    field = None
+    message = MESSAGES.get(status, str(exc.detail))
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
+        first = exc.extra[0]
+        if isinstance(first, dict):
+            field = first.get("key") or None
+            message = f"{field or '请求'} 有误：{first.get('message', exc.detail)}"
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    return _answer(request, status, message, field, headers)
+
+
+def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request_id = request_id_of(request.scope)
+    log.error(
+        "unhandled error on %s %s [request %s]",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=exc,
+    )
+    return _answer(
+        request, 500, f"服务器内部错误，请稍后再试（请求编号 {request_id}）", None,
+        request_id=request_id,
+    )  # fmt: skip
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    BadInput: bad_input,
+    TooMany: too_many,
+    HTTPException: http_error,
+    Exception: server_error,
+}
