@@ -12,8 +12,6 @@ import anyio
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import CacheControlHeader
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -94,16 +92,7 @@ def create_app(
         cors_config=CORSConfig(
             allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"], allow_credentials=False
         ),
-        openapi_config=OpenAPIConfig(
-            title="医保相关人员支付资格 API",
-            version="1.0.0",
-            # The document itself is served at /api/v1/openapi.json (status_api.openapi);
-            # the framework's own routes stay out of the API's path space.
-            path="/_openapi",
-            render_plugins=[JsonRenderPlugin()],
-            description="Status of medical-insurance practitioners for registration platforms "
-            "and claim checks. No ID numbers, phone numbers or birth dates are ever returned.",
-        ),
+        openapi_config=None,  # the document is the contract, kept in public_site.openapi
         on_startup=[start],
         on_shutdown=[stop],
         middleware=[header_limits],

@@ -22,7 +22,9 @@ NATIONAL_CODE_PATTERNS: dict[str, str] = {
     "HJ": r"HJ\d{6}\d{6}",
 }
 PRACTICE_OF_PREFIX = {"D": "doctor", "N": "nurse", "HY": "pharmacist", "HJ": "technician"}
-_NATIONAL_CODE = re.compile("|".join(f"(?:{p})" for p in NATIONAL_CODE_PATTERNS.values()))
+_NATIONAL_CODE = re.compile(
+    "|".join(f"(?:{p})" for p in NATIONAL_CODE_PATTERNS.values()), re.ASCII
+)  # ASCII: \d would otherwise take other scripts' digits
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

@@ -46,8 +46,9 @@ class BadInput(ValueError):
 
 
 def parse_date(text: str | None, field: str = "on") -> date:
-    """``YYYY-MM-DD`` exactly (not 20250101, not 2025-W01-1); absent means today in China."""
-    if text is None or text == "":
+    """``YYYY-MM-DD`` exactly (not 20250101, not 2025-W01-1, not empty); absent (None)
+    means today in China."""
+    if text is None:
         return china_today()
     if not isinstance(text, str) or not _ISO_DATE.fullmatch(text):
         raise BadInput(field, f"{field} 应为日期 YYYY-MM-DD，收到 {str(text)[:40]!r}")
@@ -58,8 +59,8 @@ def parse_date(text: str | None, field: str = "on") -> date:
 
 
 def parse_int(text: str | None, field: str, default: int, low: int, high: int) -> int:
-    """A whole number written in decimal digits, ``low`` ≤ n ≤ ``high``."""
-    if text is None or text == "":
+    """A whole number written in decimal digits, ``low`` ≤ n ≤ ``high`` (absent: default)."""
+    if text is None:
         return default
     if not re.fullmatch(r"\d{1,12}", text) or not low <= int(text) <= high:
         raise BadInput(field, f"{field} 应为 {low} 至 {high:,} 之间的整数，收到 {text[:40]!r}")

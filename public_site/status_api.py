@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -34,25 +33,11 @@ from public_site.common import (
     parse_page,
     reader,
 )
+from public_site.openapi import document as openapi_document
 from public_site.pages import read_filters
 
 MAX_BATCH = 1000
 MAX_BODY = 64 * 1024  # 1,000 codes of 16 characters and the JSON around them fit easily
-
-
-@dataclass
-class ErrorBody:
-    """Every error: what is wrong, in Chinese, and the field (or null)."""
-
-    error: str
-    field: str | None
-
-
-ERRORS = {
-    400: "bad input, naming the field",
-    404: "unknown code",
-    429: "too many requests (Retry-After says when to try again)",
-}
 
 
 @get(
@@ -104,7 +89,7 @@ def _batch_request(raw: bytes) -> tuple[list[str], Any]:
     if not 1 <= len(codes) <= MAX_BATCH:
         raise BadInput("codes", f"每次最多查询 {MAX_BATCH} 个代码，至少 1 个")
     on = data.get("on")
-    if on is not None and not isinstance(on, str):
+    if "on" in data and not isinstance(on, str):
         raise BadInput("on", "on 应为日期字符串 YYYY-MM-DD")
     return codes, on
 
@@ -177,7 +162,7 @@ def openapi(request: Request[Any, Any, Any]) -> Response[Any]:
     """The OpenAPI document of the JSON API (cacheable: it changes with a release)."""
     limit(request, "api")
     return Response(
-        request.app.openapi_schema.to_schema(),
+        openapi_document(),
         media_type="application/vnd.oai.openapi+json",
         headers={"Cache-Control": "public, max-age=300"},
     )
