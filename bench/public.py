@@ -36,8 +36,7 @@ from portal.db import make_engine, upgrade
 from portal.models import Practitioner, table
 from portal.services.demo import generate
 from portal.services.verify import refresh_statuses
-
-from portal.settings import RATE_LIMITS  # noqa: E402
+from portal.settings import RATE_LIMITS
 
 BENCH_SECRET = "bench-secret-not-for-production"
 
