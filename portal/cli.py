@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -75,6 +76,9 @@ def serve(host: str | None, port: int | None, access_log: bool) -> None:
     _engine(settings).dispose()
     host = host or settings.host
     port = port or settings.port
+    if not os.environ.get("PORTAL_BASE_URL"):  # links follow --host/--port unless configured
+        os.environ["PORTAL_BASE_URL"] = f"http://{host}:{port}"
+        settings = Settings.from_env()
     click.echo(f"门户已启动 / portal running: http://{host}:{port}/")
     if settings.workers > 1:
         # Several processes: each builds its own app; the background round is idempotent.

@@ -59,3 +59,24 @@ async def test_a_hospital_page_shows_the_live_badge_and_card(
     width = await page.evaluate("document.getElementById('badge').naturalWidth")
     assert width == 96  # the SVG badge loaded across origins
     await page.screenshot(path=str(ARTIFACTS / "hospital-embed.png"))
+
+
+async def test_the_pages_satisfy_their_content_security_policy(
+    browser: Any, site: str, hospital_page: Any
+) -> None:
+    """No inline script or style anywhere: the CSP is strict and nothing breaks under it."""
+    page = await browser.new_page(viewport=PHONE, locale="zh-CN")
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    code = await _suspended_code(page, site)
+    for path in ("/", f"/practitioners/{code}", "/disclosures", "/blacklist", "/about", "/nope"):
+        await page.goto(site + path)
+    await page.goto(site + "/")
+    await page.fill("#q", code)
+    await page.locator("#results a").first.wait_for()
+    styled = await page.evaluate("getComputedStyle(document.querySelector('header')).color")
+    assert styled == "rgb(255, 255, 255)", "the stylesheet applies"
+    await page.goto(hospital_page(code))
+    frame = page.frame_locator("iframe")
+    await frame.locator(".c").wait_for()
+    assert refused == [], refused
