@@ -25,6 +25,7 @@ from portal.db import session_scope
 from portal.identifiers import IdentifierError, check_resident_id
 from portal.models import ImportBatch, Registration
 from portal.services.errors import ServiceError
+from portal.services.registrations import register
 from portal.services.registry import (
     Act,
     create_practitioner,
@@ -33,7 +34,6 @@ from portal.services.registry import (
     get_practitioner,
     reenter_id_number,
 )
-from portal.services.workflows import register
 
 # Annex 2 column → our field; English names are accepted too.
 COLUMNS: dict[str, str] = {

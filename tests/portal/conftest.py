@@ -19,8 +19,8 @@ from sqlmodel import Session
 
 from portal.db import make_engine, upgrade
 from portal.identifiers import make_credit_code, make_resident_id
+from portal.services.registrations import register
 from portal.services.registry import Act, create_institution, create_practitioner
-from portal.services.workflows import register
 
 SECRET = "test-secret-0123456789"
 OFFICER = Act("officer-wang", datetime(2025, 6, 1, 1, 0, tzinfo=UTC), "依法处理")

@@ -10,13 +10,13 @@ from sqlmodel import Session, select
 from portal.identifiers import make_credit_code, make_resident_id
 from portal.models import Practitioner, Registration
 from portal.services.errors import ServiceError
+from portal.services.registrations import deregister, register
 from portal.services.registry import (
     create_institution,
     create_practitioner,
     find_by_id_number,
     private_data,
 )
-from portal.services.workflows import deregister, register
 from tests.portal.conftest import HOSPITAL_ADMIN, SECRET, Cast
 
 

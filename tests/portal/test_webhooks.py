@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from portal.models import WebhookOutbox
+from portal.services.agreements import record_agreement_action
 from portal.services.errors import ServiceError
 from portal.services.webhooks import deliver, subscribe
-from portal.services.workflows import record_agreement_action
 from tests.portal.conftest import OFFICER, Cast
 
 SECRET = "platform-shared-secret-123"

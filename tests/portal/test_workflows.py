@@ -9,23 +9,15 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal.models import LedgerEntry
+from portal.services.agreements import record_agreement_action
+from portal.services.appeals import decide_appeal, escalate_appeal, expert_panel, file_appeal
 from portal.services.errors import ServiceError
 from portal.services.ledger import Finding, record_case, status_on
-from portal.services.workflows import (
-    apply_repair,
-    apply_restoration,
-    decide_appeal,
-    decide_repair,
-    decide_restoration,
-    escalate_appeal,
-    expert_panel,
-    file_appeal,
-    issue_notice,
-    record_agreement_action,
-    record_delivery,
-    register,
-    shorten_period,
-)
+from portal.services.notices import issue_notice, record_delivery
+from portal.services.registrations import register
+from portal.services.repairs import apply_repair, decide_repair
+from portal.services.restorations import apply_restoration, decide_restoration
+from portal.services.shortening import shorten_period
 from tests.portal.conftest import HOSPITAL_ADMIN, OFFICER, SECRET, Cast
 
 
