@@ -11,13 +11,17 @@ from pathlib import Path
 import anyio
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
 
+from admin.errors import EXCEPTION_HANDLERS as ADMIN_EXCEPTION_HANDLERS
+from admin.routes import ROUTES as ADMIN_ROUTES
 from portal.clock import china_today
+from portal.crypto import csrf_secret
 from portal.db import make_engine
 from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
@@ -28,6 +32,7 @@ from public_site.routes import ROUTES as PUBLIC_ROUTES
 from public_site.security import EXCEPTION_HANDLERS, finish_response, header_limits
 
 PUBLIC_TEMPLATES = Path(__file__).resolve().parent.parent / "public_site" / "templates"
+ADMIN_TEMPLATES = Path(__file__).resolve().parent.parent / "admin" / "templates"
 PUBLIC_STATIC = PUBLIC_TEMPLATES.parent / "static"
 
 
@@ -81,6 +86,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *PUBLIC_ROUTES,
+            *ADMIN_ROUTES,
             create_static_files_router(
                 path="/static",
                 directories=[PUBLIC_STATIC],
@@ -88,7 +94,18 @@ def create_app(
                 cache_control=CacheControlHeader(public=True, max_age=86400),
             ),
         ],
-        template_config=TemplateConfig(directory=[PUBLIC_TEMPLATES], engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=[PUBLIC_TEMPLATES, ADMIN_TEMPLATES], engine=JinjaTemplateEngine
+        ),
+        # Every state-changing request of the admin and /me carries the token; the public
+        # JSON API has no cookies and stays exempt (spec/DESIGN.md "Admin").
+        csrf_config=CSRFConfig(
+            secret=csrf_secret(settings.secret),
+            exclude=["^/api/"],
+            cookie_httponly=False,
+            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_samesite="lax",
+        ),
         cors_config=CORSConfig(
             allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"], allow_credentials=False
         ),
@@ -97,10 +114,11 @@ def create_app(
         on_shutdown=[stop],
         middleware=[header_limits],
         before_send=[finish_response],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **ADMIN_EXCEPTION_HANDLERS},
         request_max_body_size=1024 * 1024,
     )
     app.state.settings = settings
+    app.state.error_pages = {"/admin": "admin/error.html", "/me": "admin/error.html"}
     app.state.engine = engine
     app.state.reader = reads
     app.state.limiters = make_limiters(limits or rate_limits())

@@ -311,3 +311,86 @@ def secret_rotate() -> None:
         f"re-sealed, {report.unknown_digests:,} ID numbers still to be re-entered. Set "
         "PORTAL_SECRET (or the file PORTAL_SECRET_FILE names) to the new secret now."
     )
+
+
+@main.group(help="Accounts of officers, institution administrators and auditors.")
+def users() -> None:
+    pass
+
+
+def _password_from_stdin(username: str) -> str:
+    """The password is the first line of standard input, never an argument."""
+    from portal.services.accounts import check_password
+    from portal.services.errors import ServiceError
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        check_password(password, username)
+    except ServiceError as exc:
+        raise click.UsageError(f"password (first line of standard input): {exc.message}") from exc
+    return password
+
+
+def _create_user(username: str, role: str, region: str, institution: str) -> None:
+    from portal.db import session_scope
+    from portal.services.accounts import create_account
+    from portal.services.errors import ServiceError
+    from portal.services.registry import Act
+    from portal.services.roles import ROLES
+
+    spec = ROLES.get(role)
+    if spec is None:
+        raise click.BadParameter(f"one of {', '.join(ROLES)}", param_hint="'--role'")
+    if spec.scope == "region" and not region:
+        raise click.BadParameter(
+            f"{role} needs --region (2, 4 or 6 digits)", param_hint="'--region'"
+        )
+    if spec.scope == "institution" and not institution:
+        raise click.BadParameter(f"{role} needs --institution", param_hint="'--institution'")
+    password = _password_from_stdin(username)
+    engine = _engine(_settings())
+    option = {"region": "'--region'", "institution": "'--institution'", "role": "'--role'"}
+    try:
+        with session_scope(engine, write=True) as session:
+            account = create_account(
+                session, Act("cli", datetime.now(UTC), "命令行创建账号"), username=username,
+                role=role, password=password, region=region, institution=institution,
+            )  # fmt: skip
+    except ServiceError as exc:
+        if exc.field in option:
+            raise click.BadParameter(exc.message, param_hint=option[exc.field]) from exc
+        raise click.UsageError(f"{exc.field}: {exc.message}") from exc
+    click.echo(f"已创建账号 / created {account.username} ({ROLES[role].title})")
+
+
+@users.command("create-admin", help="The first provincial administrator (password: stdin).")
+@click.option("--username", required=True)
+def users_create_admin(username: str) -> None:
+    _create_user(username, "province_admin", "", "")
+
+
+@users.command("create", help="An account of any role (password: first line of stdin).")
+@click.option("--username", required=True)
+@click.option("--role", required=True)
+@click.option("--region", default="", help="2, 4 or 6 digits (province, city, county).")
+@click.option("--institution", default="", help="Institution code (institution_admin).")
+def users_create(username: str, role: str, region: str, institution: str) -> None:
+    _create_user(username, role, region, institution)
+
+
+@users.command("deactivate", help="End the account and all its sessions.")
+@click.option("--username", required=True)
+def users_deactivate(username: str) -> None:
+    from portal.db import session_scope
+    from portal.services.accounts import deactivate, get_account
+    from portal.services.errors import ServiceError
+    from portal.services.registry import Act
+
+    engine = _engine(_settings())
+    try:
+        with session_scope(engine, write=True) as session:
+            deactivate(session, Act("cli", datetime.now(UTC), "命令行停用账号"),
+                       get_account(session, username))  # fmt: skip
+    except ServiceError as exc:
+        raise click.BadParameter(exc.message, param_hint="'--username'") from exc
+    click.echo(f"已停用 / deactivated {username}; its sessions have ended")

@@ -63,3 +63,9 @@ def secret_check(secret: str) -> str:
         secret.encode("utf-8")
     )
     return hmac.new(key, b"portal-secret-check", hashlib.sha256).hexdigest()
+
+
+def csrf_secret(secret: str) -> str:
+    """The admin's CSRF key: derived from PORTAL_SECRET, never the secret itself."""
+    key = HKDF(hashes.SHA256(), length=32, salt=None, info=b"medins-portal/csrf/v1")
+    return key.derive(secret.encode("utf-8")).hex()

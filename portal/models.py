@@ -280,3 +280,59 @@ class WebhookOutbox(SQLModel, table=True):
     attempts: int = 0
     delivered_at: datetime | None = None
     last_error: str = Field(default="", max_length=500)
+
+
+class UserAccount(SQLModel, table=True):
+    """An officer's or institution administrator's account: one post, one set of rights
+    (National-Procedure Art. 56; Hainan-Rules Art. 32, 34). Roles: portal.services.roles."""
+
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=64)
+    password_hash: str = Field(default="", max_length=200)  # argon2id; empty until approved
+    role: str = Field(max_length=32)
+    region: str = Field(default="", max_length=6)  # 2, 4 or 6 digits, and everything below
+    institution_code: str = Field(default="", max_length=32)
+    state: str = Field(default="active", max_length=16)  # requested | active | deactivated
+    must_change_password: bool = False
+    created_at: datetime
+    created_by: str = Field(max_length=64)
+    approved_by: str = Field(default="", max_length=64)
+    deactivated_at: datetime | None = None
+
+
+class AdminSession(SQLModel, table=True):
+    """A login, kept in the database so that every worker sees it and ending it is at once.
+    Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "admin_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None = None
+    client: str = Field(default="", max_length=64)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every login attempt, for lockout per account and per client (and for the auditor)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_user_at", "username", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    client: str = Field(max_length=64, index=True)
+    at: datetime
+    ok: bool
+
+
+class FormSubmission(SQLModel, table=True):
+    """One row per submitted form token: a double submission records nothing twice."""
+
+    __tablename__ = "form_submission"
+    token: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id")
+    at: datetime
+    outcome: str = Field(default="", max_length=300)  # where the first submission led

@@ -37,6 +37,7 @@ EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 MESSAGES = {
     400: "请求有误",
+    403: "无权访问",
     404: "页面不存在",
     405: "不支持该请求方法",
     413: "请求体过大",
@@ -149,7 +150,7 @@ async def _refuse_headers(send: Send, request_id: str) -> None:
 # --- errors ----------------------------------------------------------------------------------
 
 
-def _answer(
+def answer(
     request: Request[Any, Any, Any],
     status: int,
     message: str,
@@ -159,7 +160,7 @@ def _answer(
 ) -> Response[Any]:
     path = request.url.path
     headers = {"Cache-Control": "no-store", **(headers or {})}
-    if _is_json_route(path) or request.method != "GET":
+    if _is_json_route(path):
         body: dict[str, Any] = {"error": message, "field": field}
         if request_id:
             body["request_id"] = request_id
@@ -170,8 +171,12 @@ def _answer(
         word = {429: "稍后再试", 404: "未找到"}.get(status, "出错")
         svg = BADGE.format(word=word, name="", day="", colour=BADGE_COLOURS["unknown"])
         return Response(svg, status_code=status, media_type="image/svg+xml", headers=headers)
+    template = "error.html"
+    for prefix, name in request.app.state.get("error_pages", {}).items():
+        if path.startswith(prefix):
+            template = name  # the admin's pages have their own frame
     return Template(
-        template_name="error.html",
+        template_name=template,
         context={"status": status, "message": message, "field": field, "request_id": request_id},
         status_code=status,
         headers=headers,
@@ -180,11 +185,11 @@ def _answer(
 
 
 def bad_input(request: Request[Any, Any, Any], exc: BadInput) -> Response[Any]:
-    return _answer(request, exc.status, exc.message, exc.field)
+    return answer(request, exc.status, exc.message, exc.field)
 
 
 def too_many(request: Request[Any, Any, Any], exc: TooMany) -> Response[Any]:
-    return _answer(request, 429, exc.message, None, {"Retry-After": str(exc.retry_after)})
+    return answer(request, 429, exc.message, None, {"Retry-After": str(exc.retry_after)})
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -194,13 +199,15 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         return server_error(request, exc)
     field = None
     message = MESSAGES.get(status, str(exc.detail))
+    if "CSRF" in str(exc.detail):
+        message, field = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重新提交", "_csrf_token"
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
         first = exc.extra[0]
         if isinstance(first, dict):
             field = first.get("key") or None
             message = f"{field or '请求'} 有误：{first.get('message', exc.detail)}"
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
-    return _answer(request, status, message, field, headers)
+    return answer(request, status, message, field, headers)
 
 
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -212,7 +219,7 @@ def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         request_id,
         exc_info=exc,
     )
-    return _answer(
+    return answer(
         request, 500, f"服务器内部错误，请稍后再试（请求编号 {request_id}）", None,
         request_id=request_id,
     )  # fmt: skip
