@@ -336,3 +336,19 @@ class FormSubmission(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id")
     at: datetime
     outcome: str = Field(default="", max_length=300)  # where the first submission led
+
+
+class Job(SQLModel, table=True):
+    """Long work started from the admin (an import, a credit run): its progress is here, so
+    that any worker can answer the page that polls it."""
+
+    __tablename__ = "job"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # import | credit_evaluate | ...
+    state: str = Field(default="running", max_length=16)  # running | done | failed
+    total: int | None = None
+    done: int = 0
+    summary: str = Field(default="", sa_type=Text)  # the counts at the end, or the error
+    actor: str = Field(max_length=64)
+    started_at: datetime
+    finished_at: datetime | None = None

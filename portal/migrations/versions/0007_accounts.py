@@ -1,4 +1,4 @@
-"""Accounts, database sessions, login attempts and form tokens (the admin).
+"""Accounts, database sessions, login attempts, form tokens and jobs (the admin).
 
 Revision ID: 0007
 Revises: 0006
@@ -61,8 +61,20 @@ def upgrade() -> None:
         sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     )
+    op.create_table(
+        "job",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=True),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    )
 
 
 def downgrade() -> None:
-    for name in ("form_submission", "login_attempt", "admin_session", "user_account"):
+    for name in ("job", "form_submission", "login_attempt", "admin_session", "user_account"):
         op.drop_table(name)
