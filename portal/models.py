@@ -352,3 +352,17 @@ class Job(SQLModel, table=True):
     actor: str = Field(max_length=64)
     started_at: datetime
     finished_at: datetime | None = None
+
+
+class QueryLog(SQLModel, table=True):
+    """Every look at a person's non-public data: who, when, what, why (Hunan-Credit Art. 23:
+    "查询记录…长期保存"). Append-only."""
+
+    __tablename__ = "query_log"
+    __table_args__ = (Index("ix_query_log_subject", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    actor: str = Field(max_length=64, index=True)
+    subject: str = Field(max_length=32)  # the national code or credit code looked at
+    what: str = Field(max_length=64)  # e.g. private_data, full_history, attachment
+    purpose: str = Field(sa_type=Text)

@@ -1,4 +1,4 @@
-"""Accounts, database sessions, login attempts, form tokens and jobs (the admin).
+"""Accounts, database sessions, login attempts, form tokens, jobs and the query log.
 
 Revision ID: 0007
 Revises: 0006
@@ -62,6 +62,17 @@ def upgrade() -> None:
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     )
     op.create_table(
+        "query_log",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("what", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_query_log_subject", "query_log", ["subject"])
+    op.create_index("ix_query_log_actor", "query_log", ["actor"])
+    op.create_table(
         "job",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -76,5 +87,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("job", "form_submission", "login_attempt", "admin_session", "user_account"):
+    for name in ("query_log", "job", "form_submission", "login_attempt", "admin_session", "user_account"):
         op.drop_table(name)
