@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from admin import auth, dashboard
+from admin import auth, cases, dashboard
 
-ROUTES = [*auth.ROUTES, *dashboard.ROUTES]
+ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES]

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from portal.clock import china_today
 from portal.models import Decision, LedgerEntry, Practitioner, Registration, StatusCache
 from portal.services import cache, webhooks
 from portal.services.errors import NotFound, ServiceError
@@ -499,3 +500,72 @@ def settlement_check(
 
 def ledger_size(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(LedgerEntry)).one())
+
+
+def entry_payload(entry: LedgerEntry) -> dict[str, Any]:
+    """An entry's data for display (a malformed payload shows as empty, never fails)."""
+    try:
+        data = json.loads(entry.payload)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def preview_case(
+    engine: Engine,
+    *,
+    institution_code: str,
+    decision_type: str,
+    legal_basis: str,
+    document_no: str,
+    decision_date: date,
+    amount: float | None,
+    findings: list[Finding],
+    actor: str,
+) -> list[dict[str, Any]]:
+    """What recording this case would do, person by person, with nothing saved.
+
+    It runs record_case itself in a transaction that is always rolled back, so the preview
+    and the saving cannot disagree: points, the resulting status and period, the articles.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            as_of = max(decision_date, china_today())
+            recorded = record_case(
+                session,
+                Act(actor, datetime.now(UTC), "预览"),
+                institution_code=institution_code,
+                decision_type=decision_type,
+                legal_basis=legal_basis,
+                document_no=document_no,
+                decision_date=decision_date,
+                amount=amount,
+                findings=findings,
+                as_of=as_of,
+            )
+            people = []
+            for code, status in recorded.people.items():
+                person = get_practitioner(session, code)
+                timeline = timeline_of(session, person)
+                later = timeline.status_on(max(as_of, _first_start(timeline, decision_date)))
+                people.append(
+                    {
+                        "code": code,
+                        "name": person.name,
+                        "points": recorded.points.get(code, 0),
+                        "status": status,
+                        "then": later,
+                        "explain": list(later.explain),
+                        "warnings": list(recorded.warnings),
+                    }
+                )
+            return people
+        finally:
+            session.rollback()
+
+
+def _first_start(timeline: Timeline, decided: date) -> date:
+    """The first day a period of this case is in force (Hunan's next-month start), so the
+    preview shows the status it leads to, not only today's."""
+    starts = [p.start for p in timeline.periods if p.decided_on == decided]
+    return min(starts) if starts else decided
