@@ -147,10 +147,8 @@ async def test_a_correction_supersedes_and_a_void_withdraws(as_user: Any, admin_
         assert first is not None
     page = await site.get(case_url)
     token = token_in(page.text)
-    no_reason = await post_form(
-        site, f"{case_url}/corrections",
-        {"entry_id": first.id, "action": "points", "points": "6", "reason": "", "form_token": token},
-    )  # fmt: skip
+    fields = {"entry_id": first.id, "action": "points", "points": "6", "form_token": token}
+    no_reason = await post_form(site, f"{case_url}/corrections", {**fields, "reason": ""})
     assert no_reason.status_code == 400 and "理由" in no_reason.text
     done = await post_form(
         site, f"{case_url}/corrections",
