@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from admin import auth, cases, dashboard
+from admin import auth, cases, dashboard, users
 
-ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES]
+ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES]
