@@ -13,16 +13,13 @@ from urllib.parse import urlsplit
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from admin.common import COOKIE, Officer, db, in_thread, page, signed_in
 from portal.services.accounts import LONGEST, login, logout, set_password
 from portal.services.errors import ServiceError
 from public_site.common import client_of
-
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 def _safe_next(target: str) -> str:
@@ -55,7 +52,7 @@ def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "/admin/"
 
 @post("/admin/login", include_in_schema=False)
 async def login_submit(
-    request: Request[Any, Any, Any], data: dict[str, str] = FORM
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     return await in_thread(_login, request, data)
 
@@ -104,7 +101,7 @@ def _password_page(request: Request[Any, Any, Any]) -> Template:
 
 @post("/admin/password", include_in_schema=False)
 async def password_submit(
-    request: Request[Any, Any, Any], data: dict[str, str] = FORM
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     return await in_thread(_password_submit, request, data)
 

@@ -13,8 +13,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import Session, col, select
 
@@ -40,7 +39,6 @@ from portal.services.ledger import DECISION_TYPES, Finding, preview_case
 from portal.services.roles import RECORD_CASE, RECORD_PENALTY, VIEW
 from scoring.rulesets import ADJUSTMENTS, RESPONSIBILITIES, practitioner_ruleset
 
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 ROWS = 5
 ROW_KEYS = ("code", "responsibility", "situation", "tier", "points", "adjustment", "violation",
             "effective")  # fmt: skip
@@ -237,7 +235,9 @@ def _preview(request: Request[Any, Any, Any], data: dict[str, str]) -> Template:
 
 
 @post("/admin/cases/preview", include_in_schema=False)
-async def case_preview(request: Request[Any, Any, Any], data: dict[str, str] = FORM) -> Template:
+async def case_preview(
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
+) -> Template:
     """The htmx preview: each person's points, resulting status and period, and the articles,
     before anything is saved."""
     return await in_thread(_preview, request, data)
@@ -294,7 +294,7 @@ def _remember(session: Session, token: str, target: str) -> None:
 
 @post("/admin/cases", include_in_schema=False)
 async def case_save(
-    request: Request[Any, Any, Any], data: dict[str, str] = FORM
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     return await in_thread(_save, request, data)
 
@@ -389,7 +389,9 @@ def _correct(
 
 @post("/admin/cases/{decision_id:int}/corrections", include_in_schema=False)
 async def case_correct(
-    request: Request[Any, Any, Any], decision_id: FromPath[int], data: dict[str, str] = FORM
+    request: Request[Any, Any, Any],
+    decision_id: FromPath[int],
+    data: URLEncodedBody[dict[str, str]],
 ) -> Template | Redirect:
     """Correct one entry's points or void it, with a reason: a superseding ledger entry; the
     old one stays (the ledger is append-only)."""

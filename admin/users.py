@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import Session, col, select
 
@@ -32,7 +31,6 @@ from portal.services import accounts
 from portal.services.errors import NotFound, ServiceError
 from portal.services.roles import ROLES, USERS_MANAGE, USERS_READ, VIEW, in_region
 
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 STATE_ZH = {"requested": "待审批", "active": "在用", "deactivated": "已停用"}
 
 
@@ -115,12 +113,14 @@ def _create(request: Request[Any, Any, Any], data: dict[str, str], kind: str) ->
 
 
 @post("/admin/users", include_in_schema=False)
-async def create_user(request: Request[Any, Any, Any], data: dict[str, str] = FORM) -> Any:
+async def create_user(request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]) -> Any:
     return await in_thread(_create, request, data, "create")
 
 
 @post("/admin/users/requests", include_in_schema=False)
-async def request_user(request: Request[Any, Any, Any], data: dict[str, str] = FORM) -> Any:
+async def request_user(
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
+) -> Any:
     return await in_thread(_create, request, data, "request")
 
 
@@ -161,21 +161,21 @@ def _change(
 
 @post("/admin/users/{username:str}/approve", include_in_schema=False)
 async def approve_user(
-    request: Request[Any, Any, Any], username: FromPath[str], data: dict[str, str] = FORM
+    request: Request[Any, Any, Any], username: FromPath[str], data: URLEncodedBody[dict[str, str]]
 ) -> Any:
     return await in_thread(_change, request, username, data, "approve")
 
 
 @post("/admin/users/{username:str}/role", include_in_schema=False)
 async def change_user_role(
-    request: Request[Any, Any, Any], username: FromPath[str], data: dict[str, str] = FORM
+    request: Request[Any, Any, Any], username: FromPath[str], data: URLEncodedBody[dict[str, str]]
 ) -> Any:
     return await in_thread(_change, request, username, data, "role")
 
 
 @post("/admin/users/{username:str}/deactivate", include_in_schema=False)
 async def deactivate_user(
-    request: Request[Any, Any, Any], username: FromPath[str], data: dict[str, str] = FORM
+    request: Request[Any, Any, Any], username: FromPath[str], data: URLEncodedBody[dict[str, str]]
 ) -> Any:
     return await in_thread(_change, request, username, data, "deactivate")
 

@@ -19,11 +19,17 @@ def _case(url: str, places: Places, no: str, day: date, points: int) -> None:
     engine = make_engine(url)
     with session_scope(engine, write=True) as session:
         record_case(
-            session, OFFICER, institution_code=places.changsha_hospital,
-            decision_type="agreement_action", legal_basis="服务协议第三十八条", document_no=no,
-            decision_date=day, amount=None, findings=[Finding(places.changsha_doctor, points=points)],
+            session,
+            OFFICER,
+            institution_code=places.changsha_hospital,
+            decision_type="agreement_action",
+            legal_basis="服务协议第三十八条",
+            document_no=no,
+            decision_date=day,
+            amount=None,
+            findings=[Finding(places.changsha_doctor, points=points)],
             as_of=day,
-        )  # fmt: skip
+        )
     engine.dispose()
 
 
