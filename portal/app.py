@@ -101,7 +101,9 @@ def create_app(
         # JSON API has no cookies and stays exempt (spec/DESIGN.md "Admin").
         csrf_config=CSRFConfig(
             secret=csrf_secret(settings.secret),
-            exclude=["^/api/"],
+            # Only the admin and /me have sessions: elsewhere no token and no cookie, so
+            # that public pages stay cacheable and the public API stays CSRF-free.
+            exclude=[r"^/(?!admin(/|$)|me(/|$))"],
             cookie_httponly=False,
             cookie_secure=settings.base_url.startswith("https://"),
             cookie_samesite="lax",

@@ -177,6 +177,12 @@ def _verify(rebuild: bool) -> None:
     ):
         if codes:
             click.echo(f"  {label}: {', '.join(codes[:20])}{' …' if len(codes) > 20 else ''}")
+    for problem in report.malformed[:20]:
+        click.echo(f"  malformed: {problem}")
+    if report.malformed:
+        click.echo(f"账本中有 {len(report.malformed):,} 条记录无法重放，请逐条更正", err=True)
+        if rebuild:
+            raise SystemExit(1)
     if report.stale_statuses and not rebuild:
         click.echo("有登记备案状态未更新到今天：请运行 portal ledger refresh-statuses（每日一次）")
     if rebuild:
@@ -201,12 +207,17 @@ def ledger_rebuild() -> None:
 @ledger.command("refresh-statuses", help="Set every registration's stored status to today's.")
 @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today.")
 def ledger_refresh(on: datetime | None) -> None:
-    from portal.services.verify import refresh_statuses
+    from portal.services.verify import refresh
 
     settings = _settings()
     day = on.date() if on else china_today()
-    changed = refresh_statuses(_engine(settings), day)
-    click.echo(f"{day}: 已更新 {changed:,} 条登记备案状态 / {changed:,} registrations updated")
+    report = refresh(_engine(settings), day)
+    click.echo(
+        f"{day}: 已更新 {report.changed:,} 条登记备案状态 / {report.changed:,} registrations "
+        f"updated, {len(report.rebuilt):,} cache rows rebuilt, {len(report.failed):,} failed"
+    )
+    if report.failed:
+        raise SystemExit(1)
 
 
 @main.group(help="Webhooks for registration platforms.")
@@ -394,3 +405,36 @@ def users_deactivate(username: str) -> None:
     except ServiceError as exc:
         raise click.BadParameter(exc.message, param_hint="'--username'") from exc
     click.echo(f"已停用 / deactivated {username}; its sessions have ended")
+
+
+@main.group(help="The audit log: a hash chain anchored by its head.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Walk the audit chain; exit 1 naming the first broken entry.")
+def audit_verify() -> None:
+    from portal.services import audit as chain
+
+    engine = _engine(_settings())
+    started = time.perf_counter()
+    with _bar("核对审计日志 audit verify", chain.size(engine)) as advance:
+        report = chain.verify(engine, progress=advance)
+    took = time.perf_counter() - started
+    if report.broken is None:
+        click.echo(
+            f"审计日志完整 / the audit chain is intact: {report.count:,} entries, head "
+            f"{(report.head_hash or '')[:16]}… ({took:.1f} s)"
+        )
+        return
+    where = (
+        f"entry #{report.broken.entry_id}"
+        if report.broken.entry_id is not None
+        else f"seq {report.broken.seq}"
+    )
+    click.echo(
+        f"审计日志链断裂 / the audit chain is broken at {where}: {report.broken.reason} "
+        f"({report.count:,} entries intact before it)"
+    )
+    click.echo("审计日志可能被篡改：请保全数据库并报告安全负责人", err=True)
+    raise SystemExit(1)

@@ -105,9 +105,10 @@ SCHEMAS: dict[str, Any] = {
         "required": ["code", "found", "invalid"],
         "description": "the Status fields when found; code exactly as sent",
         "properties": {
-            "status": STATUS,
+            "status": {"oneOf": [STATUS, {"type": "null"}]},
             "payable": {"type": "boolean"},
             "emergency_payable": {"type": "boolean"},
+            "error": {"type": "string", "description": "found, but the status cannot be read now"},
             "code": {"type": "string"},
             "found": {"type": "boolean"},
             "invalid": {"type": "boolean", "description": "the code is malformed"},

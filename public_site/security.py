@@ -200,7 +200,10 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     field = None
     message = MESSAGES.get(status, str(exc.detail))
     if "CSRF" in str(exc.detail):
-        message, field = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重新提交", "_csrf_token"
+        message, field = (
+            "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重新提交",
+            "_csrf_token",
+        )
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
         first = exc.extra[0]
         if isinstance(first, dict):

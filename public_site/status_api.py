@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery
 from portal.clock import china_today
 from portal.identifiers import is_national_code
 from portal.services import public
+from portal.services.lookup import StatusUnknown
 from public_site.common import (
     NO_STORE,
     PAGES,
@@ -37,6 +38,7 @@ from public_site.openapi import document as openapi_document
 from public_site.pages import read_filters
 
 MAX_BATCH = 1000
+UNKNOWN: dict[str, Any] = {"status": None}  # a person whose status cannot be read now
 MAX_BODY = 64 * 1024  # 1,000 codes of 16 characters and the JSON around them fit easily
 
 
@@ -114,8 +116,14 @@ async def status_batch(request: Request[Any, Any, Any]) -> Any:
     engine = reader(request)
 
     def look_up() -> dict[str, dict[str, Any] | None]:
+        answers: dict[str, dict[str, Any] | None] = {}
         with engine.connect() as conn:  # each code once, however often it was sent
-            return {code: public.fast_status(conn, code, day) for code in sorted(wanted)}
+            for code in sorted(wanted):
+                try:
+                    answers[code] = public.fast_status(conn, code, day)
+                except StatusUnknown:  # one person's damaged history (logged): that one only
+                    answers[code] = UNKNOWN
+        return answers
 
     # Off the event loop, and at most two batches at a time per process, so that a burst
     # of large batches cannot hold up the doctor pages and badges others are asking for.
@@ -124,7 +132,10 @@ async def status_batch(request: Request[Any, Any, Any]) -> Any:
     for code in codes:
         key = code.strip().upper()
         answer = found.get(key)
-        if answer is not None:
+        if answer is UNKNOWN:
+            results.append({"code": code, "found": True, "invalid": False, "status": None,
+                            "error": "该人员状态暂时无法查询，请稍后再试"})  # fmt: skip
+        elif answer is not None:
             results.append({**answer, "code": code, "found": True, "invalid": False})
         else:
             results.append({"code": code, "found": False, "invalid": key not in wanted})

@@ -505,3 +505,35 @@ async def test_too_many_or_too_large_headers_are_refused(client: AsyncTestClient
     large = await client.get("/healthz", headers={"x-big": "a" * 20_000})
     assert large.status_code == 431
     assert (await client.get("/healthz", headers={"x-ok": "a" * 2000})).status_code == 200
+
+
+async def test_public_routes_set_no_cookie(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    """Only the admin has sessions: a cookie on a public answer would stop shared caches and
+    make CORS echo the origin."""
+    for path in ("/", f"/practitioners/{codes['normal']}", "/feeds/blacklist.json",
+                 f"/badge/{codes['normal']}.svg", "/api/v1/disclosures"):  # fmt: skip
+        assert "set-cookie" not in (await client.get(path)).headers, path
+    assert "csrftoken" in (await client.get("/admin/login")).headers.get("set-cookie", "")
+
+
+async def test_one_unreadable_person_does_not_fail_the_batch(
+    client: AsyncTestClient[Any], codes: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.services.lookup import StatusUnknown
+
+    real = public.fast_status
+
+    def damaged_for_one(conn: Any, code: str, on: Any) -> Any:
+        if code == codes["suspended"]:
+            raise StatusUnknown(1)
+        return real(conn, code, on)
+
+    monkeypatch.setattr(public, "fast_status", damaged_for_one)
+    sent = [codes["normal"], codes["suspended"]]
+    response = await client.post("/api/v1/status:batch", json={"codes": sent})
+    assert response.status_code == 200
+    ok, unknown = response.json()["results"]
+    assert ok["status"] == "normal"
+    assert unknown["found"] and unknown["status"] is None and unknown["error"]
