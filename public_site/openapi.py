@@ -64,6 +64,7 @@ SCHEMAS: dict[str, Any] = {
             "restoration_pending",
             "payable",
             "emergency_payable",
+            "reason",
             "year_points",
             "as_of",
             "institutions",
@@ -78,6 +79,16 @@ SCHEMAS: dict[str, Any] = {
             "restoration_pending": {"type": "boolean"},
             "payable": {"type": "boolean", "description": "an ordinary service is paid"},
             "emergency_payable": {"type": "boolean", "description": "an emergency is paid"},
+            "reason": {
+                "oneOf": [
+                    {
+                        "type": "string",
+                        "enum": ["suspended", "terminated", "cancelled", "not_registered"],
+                    },
+                    {"type": "null"},
+                ],
+                "description": "why payable is false (null when payable)",
+            },
             "year_points": {
                 "type": ["integer", "null"],
                 "description": "the year's points, when the rules make them public",

@@ -62,8 +62,14 @@ def points_are_public(ruleset_id: str, status: StatusOn) -> bool:
 def status_answer(
     code: str, name: str, status: StatusOn, institutions: list[dict[str, str]], points: bool
 ) -> dict[str, Any]:
-    """The status API's shape (spec/DESIGN.md "Public contracts")."""
+    """The status API's shape (spec/DESIGN.md "Public contracts", "Batch").
+
+    Nothing is paid for a person registered at no institution on that day, as at settlement
+    (ledger.settlement_check); ``reason`` says why when ``payable`` is false."""
     s = status
+    registered = bool(institutions)
+    payable = s.payable and registered
+    reason = None if payable else (s.status if s.status != "normal" else "not_registered")
     return {
         "code": code,
         "name": name,
@@ -72,8 +78,9 @@ def status_answer(
         "period_end": s.period_end.isoformat() if s.period_end else None,
         "reregister_from": s.reregister_from.isoformat() if s.reregister_from else None,
         "restoration_pending": s.restoration_pending,
-        "payable": s.payable,
-        "emergency_payable": s.emergency_payable,
+        "payable": payable,
+        "emergency_payable": s.emergency_payable and registered,
+        "reason": reason,
         "year_points": s.year_points if points else None,
         "as_of": s.on.isoformat(),
         "institutions": institutions,

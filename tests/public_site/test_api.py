@@ -168,3 +168,19 @@ async def test_the_fast_status_path_answers_exactly_like_the_full_one(demo_url: 
                 assert fast_status(conn, code.lower(), day) == full.api(), (code, day)
         assert fast_status(conn, "D43019999999", china_today()) is None
     engine.dispose()
+
+
+async def test_not_payable_says_why(client: AsyncTestClient[Any], codes: dict[str, str]) -> None:
+    """spec/DESIGN.md "Batch": reason is suspended, terminated, cancelled or not_registered."""
+    terminated = (await client.get(f"/api/v1/practitioners/{codes['terminated']}/status")).json()
+    assert (terminated["payable"], terminated["reason"]) == (False, "terminated")
+    normal = (await client.get(f"/api/v1/practitioners/{codes['normal']}/status")).json()
+    assert (normal["payable"], normal["reason"]) == (True, None)
+    before = await client.get(
+        f"/api/v1/practitioners/{codes['normal']}/status", params={"on": "2024-06-01"}
+    )
+    body = before.json()
+    assert body["institutions"] == [] and (body["payable"], body["reason"]) == (
+        False,
+        "not_registered",
+    )
