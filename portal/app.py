@@ -32,6 +32,11 @@ from public_site.routes import ROUTES as PUBLIC_ROUTES
 from public_site.security import EXCEPTION_HANDLERS, finish_response, header_limits
 
 PUBLIC_TEMPLATES = Path(__file__).resolve().parent.parent / "public_site" / "templates"
+# Everything that is not the admin or /me: no CSRF token and no cookie there.
+PUBLIC_PATHS = (
+    r"^/($|\?|search|practitioners/|institutions/|disclosures|blacklist|credit/|about|healthz"
+    r"|api/|badge/|embed|feeds/|static/|receipts|\.well-known/|_openapi)"
+)
 ADMIN_TEMPLATES = Path(__file__).resolve().parent.parent / "admin" / "templates"
 PUBLIC_STATIC = PUBLIC_TEMPLATES.parent / "static"
 
@@ -103,7 +108,7 @@ def create_app(
             secret=csrf_secret(settings.secret),
             # Only the admin and /me have sessions: elsewhere no token and no cookie, so
             # that public pages stay cacheable and the public API stays CSRF-free.
-            exclude=[r"^/(?!admin(/|$)|me(/|$))"],
+            exclude=[PUBLIC_PATHS],
             cookie_httponly=False,
             cookie_secure=settings.base_url.startswith("https://"),
             cookie_samesite="lax",
