@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from admin import auth, cases, dashboard, users
+from admin import auth, cases, dashboard, queues, users
 
-ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES]
+ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES, *queues.ROUTES]
