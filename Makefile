@@ -36,9 +36,9 @@ test: $(STAMP) lint typecheck browser-deps pytest
 # CJK font. Installed with apt-get when missing (root, as on CI); without them the browser
 # tests are skipped with a message.
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1; then \
-	  echo "Installing Debian packages for the browser tests: chromium fonts-noto-cjk"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null) \
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+	  echo "Installing Debian packages for the browser tests: chromium fonts-noto-cjk poppler-utils"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk poppler-utils >/dev/null) \
 	    || echo "Could not install them (not root?): the browser tests will be skipped"; \
 	fi
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from admin import auth, cases, dashboard, queues, users
+from admin import auth, cases, dashboard, notices, queues, users
 
 ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES, *queues.ROUTES]
+ROUTES += notices.ROUTES
