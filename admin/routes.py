@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from admin import auth, cases, dashboard, notices, queues, users
+from admin import (
+    auth,
+    cases,
+    dashboard,
+    institutions,
+    notices,
+    practitioners,
+    queues,
+    registrations,
+    users,
+)
 
 ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES, *queues.ROUTES]
-ROUTES += notices.ROUTES
+ROUTES += [*practitioners.ROUTES, *institutions.ROUTES, *registrations.ROUTES, *notices.ROUTES]
