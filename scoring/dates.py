@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from functools import lru_cache
 
 ONE_DAY = timedelta(days=1)
+# The engine asks for the same few dates over and over (every case of a month starts on the
+# same day; most periods have one of a handful of lengths): the answers are remembered.
+_REMEMBERED = 8192
 
 
 def last_day_of_month(year: int, month: int) -> date:
@@ -24,12 +28,14 @@ def _shift_month(year: int, month: int, months: int) -> tuple[int, int]:
     return total // 12, total % 12 + 1
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def first_of_next_month(day: date) -> date:
     """Hunan-Rules Art. 9: "从次月起" — the first day of the month after ``day``."""
     year, month = _shift_month(day.year, day.month, 1)
     return date(year, month, 1)
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def months_period_end(start: date, months: int) -> date:
     """Last day of a period of ``months`` whole months that starts on ``start``.
 
@@ -44,6 +50,7 @@ def months_period_end(start: date, months: int) -> date:
     return date(year, month, start.day) - ONE_DAY
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def years_later(start: date, years: int) -> date:
     """The same date ``years`` later; a missing 29 February becomes 1 March.
 

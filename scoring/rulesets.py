@@ -101,6 +101,25 @@ class RepairRoute:
     values: tuple[tuple[str, int], ...] = ()
     bands: tuple[tuple[int, int, int], ...] = ()  # (min, max, points)
     cap: str | tuple[tuple[str, str], ...] | None = None
+    _value_of: dict[str, int] = field(init=False, repr=False, compare=False)
+    _cap_of: dict[str, str] = field(init=False, repr=False, compare=False)
+    _terms: dict[tuple[type, object], tuple[int, str | None]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_value_of", dict(self.values))
+        cap_of = dict(self.cap) if self.cap is not None and not isinstance(self.cap, str) else {}
+        object.__setattr__(self, "_cap_of", cap_of)
+        object.__setattr__(self, "_terms", {})
+
+    def terms(self, param: object) -> tuple[int, str | None]:
+        """``(worth(param), cap_id(param))``, remembered for each parameter."""
+        key = (param.__class__, param)
+        found = self._terms.get(key)
+        if found is None:
+            found = self._terms[key] = (self.worth(param), self.cap_id(param))
+        return found
 
     def choices(self) -> tuple[str, ...]:
         return tuple(key for key, _ in self.values)
@@ -118,12 +137,12 @@ class RepairRoute:
                 if low <= param <= high:
                     return points
             return 0
-        return dict(self.values)[str(param)]
+        return self._value_of[str(param)]
 
     def cap_id(self, param: object) -> str | None:
         if self.cap is None or isinstance(self.cap, str):
             return self.cap
-        return dict(self.cap).get(str(param))
+        return self._cap_of.get(str(param))
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +188,85 @@ class PractitionerRuleset:
     deadlines: dict[str, Deadline]
     publish_points_from: int
     kind: Literal["practitioner"] = "practitioner"
+    # Lookup tables made from the fields above when the ruleset is built (the replay's
+    # hot path reads them once per case or status instead of scanning the tables).
+    _cumulative_at: tuple[Consequence | None, ...] = field(init=False, repr=False, compare=False)
+    _single_top: int = field(init=False, repr=False, compare=False)
+    # No consequence below both (RULES §5.2 steps 1-2): the replay asks nothing more then.
+    lowest_cumulative: int = field(init=False, repr=False, compare=False)
+    lowest_single: int = field(init=False, repr=False, compare=False)
+    _measure_at: tuple[Measure | None, ...] = field(init=False, repr=False, compare=False)
 
-    def measure_for(self, year_points: int) -> Measure:
+    def __post_init__(self) -> None:
+        top = max((row.points for row in self.cumulative), default=-1)
+        at: list[Consequence | None] = [None] * (top + 1) if top >= 0 else []
+        for row in self.cumulative:  # ascending: of equal points, the later row
+            for t in range(max(row.points, 0), top + 1):
+                at[t] = row
+        object.__setattr__(self, "_cumulative_at", tuple(at))
+        object.__setattr__(self, "lowest_single", min(self.single, default=1 << 62))
+        object.__setattr__(self, "_single_top", max(self.single, default=0))
+        lowest = min((row.points for row in self.cumulative), default=None)
+        object.__setattr__(self, "lowest_cumulative", lowest if lowest is not None else 1 << 62)
+        bounds = [b for m in self.measures for b in (m.low, m.high) if b is not None]
+        table = tuple(self._find_measure(p) for p in range(max(bounds, default=0) + 2))
+        object.__setattr__(self, "_measure_at", table)
+
+    def _find_measure(self, year_points: int) -> Measure | None:
         for row in self.measures:
             if year_points >= row.low and (row.high is None or year_points <= row.high):
                 return row
-        raise RulesetError(f"{self.id}: no measure for {year_points} points")
+        return None
+
+    def measure_for(self, year_points: int) -> Measure:
+        if 0 <= year_points < len(self._measure_at):
+            found = self._measure_at[year_points]
+        else:
+            found = self._find_measure(year_points)
+        if found is None:
+            raise RulesetError(f"{self.id}: no measure for {year_points} points")
+        return found
+
+    def cumulative_crossed(self, before: int, after: int) -> Consequence | None:
+        """RULES §5.2 step 1 (I-7): the highest cumulative row ``t`` with before < t ≤ after.
+
+        Thresholds fire when crossed upward (step 7): Hunan-Rules Art. 9, Anhui-Rules
+        Art. 19, Hainan-Rules Art. 24.
+        """
+        at = self._cumulative_at
+        if 0 <= after < len(at):
+            row = at[after]
+        elif after >= 0 and at:
+            row = at[-1]
+        else:  # a negative total: scan, as the definition reads
+            rows = [r for r in self.cumulative if before < r.points <= after]
+            return rows[-1] if rows else None
+        return row if row is not None and row.points > before else None
+
+    def single_row(self, points: int) -> Consequence | None:
+        """RULES §5.2 step 2 (I-7): the one-case row of a case of ``points`` (9 or more).
+
+        Hunan-Rules Art. 9, Anhui-Rules Art. 19, Hainan-Rules Art. 24(6): the row for
+        min(points, 12), where the ruleset has one.
+        """
+        if points < self.lowest_single:
+            return None
+        return self.single.get(min(points, self._single_top))
+
+    def consequence(self, before: int, after: int, points: int) -> Consequence | None:
+        """RULES §5.2 steps 1-3 (I-7): of the cumulative row crossed from ``before`` to
+        ``after`` and the one-case row of a case of ``points``, the more severe (any
+        termination beats any suspension, then the longer; of equal ones, the cumulative).
+
+        Hunan-Rules Art. 9; Anhui-Rules Art. 19; Hainan-Rules Art. 24.
+        """
+        if after < self.lowest_cumulative and points < self.lowest_single:
+            return None  # below every threshold: the common case, decided at once
+        chosen = self.cumulative_crossed(before, after)
+        single = self.single_row(points)
+        if single is not None and (chosen is None or single.severity > chosen.severity):
+            return single
+        return chosen
 
 
 @dataclass(frozen=True, slots=True)

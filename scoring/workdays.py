@@ -22,6 +22,7 @@ from scoring.dates import parse_iso_date
 
 CALENDAR_DIR = Path(__file__).parent / "calendars"
 _ONE = timedelta(days=1)
+_MEMO_SIZE = 1 << 16  # answers remembered before starting afresh
 
 
 class ScheduleError(ValueError):
@@ -46,6 +47,12 @@ class WorkCalendar:
     holidays: set[date] = field(default_factory=set)
     workdays: set[date] = field(default_factory=set)
     known_years: set[int] = field(default_factory=set)
+    # add_working_days answers, with the years it found unloaded, for the schedule they
+    # were counted on (see _stamp): restorations ask for the same few days again and again.
+    _memo: dict[tuple[date, int], tuple[date, tuple[int, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _memo_stamp: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
 
     @classmethod
     def from_library(cls) -> WorkCalendar:
@@ -96,14 +103,45 @@ class WorkCalendar:
         """
         if n == 0:
             raise ValueError("working_days must not be 0")
+        stamp = self._stamp()
+        if stamp != self._memo_stamp or len(self._memo) > _MEMO_SIZE:
+            self._memo.clear()
+            self._memo_stamp = stamp
+        key = (start, n)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._count(start, n)
+        day, unloaded = found
+        if warnings is not None:
+            for year in unloaded:  # the warnings is_workday gives, in the same order
+                text = unloaded_year_warning(year)
+                if text not in warnings:
+                    warnings.append(text)
+        return day
+
+    def _stamp(self) -> tuple[int, ...]:
+        """Which schedule the remembered answers were counted on."""
+        h, w, k = self.holidays, self.workdays, self.known_years
+        return (id(h), len(h), id(w), len(w), id(k), len(k))
+
+    def _count(self, start: date, n: int) -> tuple[date, tuple[int, ...]]:
+        """The day of :meth:`add_working_days`, and the unloaded years met on the way."""
         step = _ONE if n > 0 else -_ONE
         remaining = abs(n)
         day = start
+        known, workdays, holidays = self.known_years, self.workdays, self.holidays
+        unloaded: list[int] = []
         while remaining:
             day += step
-            if self.is_workday(day, warnings):
+            if day.year not in known:
+                if day.year not in unloaded:
+                    unloaded.append(day.year)
+                working = day.weekday() < 5
+            else:
+                working = day in workdays or (day.weekday() < 5 and day not in holidays)
+            if working:
                 remaining -= 1
-        return day
+        return day, tuple(unloaded)
 
 
 def _expand(items: Any, path: Path, key: str) -> list[date]:

@@ -56,3 +56,20 @@ def test_a_schedule_with_a_day_of_another_year_is_refused(tmp_path: Path) -> Non
     schedule.write_text("year: 2030\nholidays: [2031-01-01]\n", encoding="utf-8")
     with pytest.raises(ScheduleError, match="2031-01-01"):
         WorkCalendar.from_library().load(schedule)
+
+
+def test_remembered_answers_follow_a_newly_loaded_schedule(tmp_path: Path) -> None:
+    cal = WorkCalendar.from_library()
+    first: list[str] = []
+    assert cal.add_working_days(date(2030, 12, 27), 1, first) == date(2030, 12, 30)
+    again: list[str] = []
+    assert cal.add_working_days(date(2030, 12, 27), 1, again) == date(2030, 12, 30)
+    assert again == first and len(first) == 1  # a remembered answer warns as before
+    schedule = tmp_path / "2030.yaml"
+    schedule.write_text("year: 2030\nholidays: [2030-12-30..2030-12-31]\n", encoding="utf-8")
+    cal.load(schedule)
+    known: list[str] = []
+    assert cal.add_working_days(date(2030, 12, 27), 1, known) == date(2031, 1, 1)
+    assert all("2031" in w for w in known)
+    cal.holidays.discard(date(2030, 12, 31))  # changed by hand: counted afresh too
+    assert cal.add_working_days(date(2030, 12, 27), 1) == date(2030, 12, 31)
