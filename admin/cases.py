@@ -39,7 +39,8 @@ from portal.services.ledger import DECISION_TYPES, Finding, preview_case
 from portal.services.roles import RECORD_CASE, RECORD_PENALTY, VIEW
 from scoring.rulesets import ADJUSTMENTS, RESPONSIBILITIES, practitioner_ruleset
 
-ROWS = 5
+ROWS = 3  # persons on a new form; more with ?rows=N (up to MAX_ROWS), no JavaScript needed
+MAX_ROWS = 30
 ROW_KEYS = ("code", "responsibility", "situation", "tier", "points", "adjustment", "violation",
             "effective")  # fmt: skip
 RESPONSIBILITY_ZH = {"general": "一般责任", "important": "重要责任", "main": "主要责任"}
@@ -66,7 +67,10 @@ class CaseForm:
     token: str = ""
 
     @classmethod
-    def read(cls, data: dict[str, str], rows: int = ROWS) -> CaseForm:
+    def read(cls, data: dict[str, str]) -> CaseForm:
+        count = str(data.get("rows", ""))
+        rows = min(MAX_ROWS, int(count)) if count.isdigit() and int(count) > 0 else ROWS
+
         def text(key: str, limit: int = 200) -> str:
             return str(data.get(key, "")).strip()[:limit]
 
@@ -171,7 +175,7 @@ def _context(session: Session, officer: Officer, form: CaseForm) -> dict[str, An
     }
 
 
-def _new_page(request: Request[Any, Any, Any], code: str) -> Template:
+def _new_page(request: Request[Any, Any, Any], code: str, rows: int) -> Template:
     with db(request) as session:
         officer = signed_in(request, session)
         if not (officer.can(RECORD_CASE) or officer.can(RECORD_PENALTY)):
@@ -182,7 +186,7 @@ def _new_page(request: Request[Any, Any, Any], code: str) -> Template:
             else "administrative_penalty",
             decision_date=china_today().isoformat(),
             token=form_token(),
-            rows=[dict.fromkeys(ROW_KEYS, "") for _ in range(ROWS)],
+            rows=[dict.fromkeys(ROW_KEYS, "") for _ in range(rows)],
         )
         if code:
             person = practitioner_for(session, officer, code)
@@ -192,8 +196,11 @@ def _new_page(request: Request[Any, Any, Any], code: str) -> Template:
 
 
 @get("/admin/cases/new", include_in_schema=False)
-async def case_new(request: Request[Any, Any, Any], code: FromQuery[str] = "") -> Template:
-    return await in_thread(_new_page, request, code[:32])
+async def case_new(
+    request: Request[Any, Any, Any], code: FromQuery[str] = "", rows: FromQuery[str] = ""
+) -> Template:
+    count = min(MAX_ROWS, max(1, int(rows))) if rows.isdigit() else ROWS
+    return await in_thread(_new_page, request, code[:32], count)
 
 
 @dataclass

@@ -553,6 +553,7 @@ def preview_case(
                         "code": code,
                         "name": person.name,
                         "points": recorded.points.get(code, 0),
+                        "year_points": status.year_points,
                         "status": status,
                         "then": later,
                         "explain": list(later.explain),

@@ -17,14 +17,17 @@ import threading
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from portal.clock import china_today
-from portal.db import make_engine, upgrade
+from portal.db import make_engine, session_scope, upgrade
+from portal.services.accounts import create_account
 from portal.services.demo import generate
+from portal.services.registry import Act
 from portal.services.verify import refresh_statuses
 from tests.portal.conftest import SECRET
 
@@ -49,18 +52,37 @@ def _free_port() -> int:
         return port
 
 
+OFFICER = ("zhoumin", "Browser-Test-Pass-42")  # a provincial administrator
+
+
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The portal, served for real on loopback, with 3,000 demo practitioners."""
+def site_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """3,000 demo practitioners and an officer's account."""
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian chromium is not installed (make test installs it)")
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'site.db'}"
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, SECRET)
     generate(engine, 3000, seed=5, as_of=china_today(), secret=SECRET)
     refresh_statuses(engine, china_today())
+    with session_scope(engine, write=True) as session:
+        create_account(
+            session,
+            Act("setup", datetime.now(UTC), "浏览器测试"),
+            username=OFFICER[0],
+            role="province_admin",
+            password=OFFICER[1],
+            display_name="周敏",
+        )
     engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def site(site_db: str) -> Iterator[str]:
+    """The portal, served for real on loopback."""
+    url = site_db
     port = _free_port()
     proc = subprocess.Popen(
         [str(PORTAL), "serve", "--host", "127.0.0.1", "--port", str(port)],
