@@ -7,6 +7,7 @@ from admin import (
     cases,
     dashboard,
     institutions,
+    logs,
     notices,
     practitioners,
     queues,
@@ -16,3 +17,4 @@ from admin import (
 
 ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES, *queues.ROUTES]
 ROUTES += [*practitioners.ROUTES, *institutions.ROUTES, *registrations.ROUTES, *notices.ROUTES]
+ROUTES += logs.ROUTES

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -217,7 +217,10 @@ class RestorationApplication(Recorded, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Every change: who, when, what and why."""
+    """Every change: who, when, what and why (``detail``: JSON, with ``before``/``after``
+    where a row changed in place). Append-only, and a hash chain: ``hash`` is the SHA-256
+    of the entry's content and ``prev_hash`` (portal.services.audit); ``seq`` counts from 1.
+    Written only through ``portal.services.registry.audit`` (at commit, under the head)."""
 
     __tablename__ = "audit_log"
     id: int | None = Field(default=None, primary_key=True)
@@ -228,6 +231,23 @@ class AuditLog(SQLModel, table=True):
     entity_id: int | None = None
     reason: str = Field(default="", sa_type=Text)
     detail: str = Field(default="{}", sa_type=Text)
+    # NULL only in a row written around the chain: `portal audit verify` names it.
+    seq: int | None = None
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The audit chain's anchor, outside the chain: how many entries it has and the hash of
+    the newest, updated in place in the transaction that adds them. Deleting the newest
+    entries leaves the head ahead of the chain, which `portal audit verify` reports. One
+    row; the database lets it move forward only."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="audit_head_one_row"),)
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    count: int = 0
+    hash: str = Field(max_length=64)
 
 
 class ImportBatch(SQLModel, table=True):

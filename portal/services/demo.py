@@ -23,7 +23,6 @@ from sqlalchemy import Engine, func, select, text
 from portal.crypto import seal
 from portal.identifiers import id_digest, make_credit_code, make_resident_id
 from portal.models import (
-    AuditLog,
     Decision,
     Institution,
     LedgerEntry,
@@ -33,6 +32,7 @@ from portal.models import (
     StatusCache,
     table,
 )
+from portal.services import audit as audit_chain
 from portal.services import cache
 from scoring.engine import evaluate
 from scoring.model import Appeal, Event, Repair, Restore, Score
@@ -284,8 +284,8 @@ def generate(
         if progress is not None:
             progress("practitioners", practitioners % batch)
         summary.practitioners = practitioners
-        conn.execute(
-            table(AuditLog).insert(),
+        audit_chain.append(
+            conn,
             [{"at": now, "actor": ACTOR, "action": "demo_data", "entity": "practitioner",
               "entity_id": None, "reason": "演示数据",
               "detail": json.dumps({"practitioners": practitioners, "seed": seed})}],

@@ -23,7 +23,8 @@ from portal.identifiers import (
     mask_id,
     national_code_prefix,
 )
-from portal.models import AgreementAction, AuditLog, Institution, Practitioner, Registration
+from portal.models import AgreementAction, Institution, Practitioner, Registration
+from portal.services import audit as audit_chain
 from portal.services.errors import NotFound, ServiceError
 
 # GB/T 2260 province prefixes → the practitioner ruleset in force there.
@@ -46,16 +47,25 @@ class Act:
 def audit(
     session: Session, act: Act, action: str, entity: str, entity_id: int | None, **detail: Any
 ) -> None:
-    session.add(
-        AuditLog(
-            at=act.at,
-            actor=act.actor,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            reason=act.reason,
-            detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
-        )
+    """Write the change to the audit log: who, when, what, why, and ``detail`` (JSON).
+
+    A service that changes a row in place passes ``before=`` and ``after=``; otherwise
+    the columns of ``entity`` #``entity_id`` changed in this session and not yet flushed
+    are added as before/after (secrets and sealed data never). The entry is chained and
+    inserted when the transaction commits (portal.services.audit)."""
+    if "before" not in detail and "after" not in detail:
+        changed = audit_chain.changes(session, entity, entity_id)
+        if changed:
+            detail["before"], detail["after"] = changed
+    audit_chain.record(
+        session,
+        at=act.at,
+        actor=act.actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        reason=act.reason,
+        detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
     )
 
 
