@@ -26,7 +26,9 @@ from admin.common import (
     form_token,
     in_thread,
     institution_for,
+    is_whole,
     page,
+    parse_day,
     practitioner_for,
     sees_institution,
     signed_in,
@@ -69,7 +71,7 @@ class CaseForm:
     @classmethod
     def read(cls, data: dict[str, str]) -> CaseForm:
         count = str(data.get("rows", ""))
-        rows = min(MAX_ROWS, int(count)) if count.isdigit() and int(count) > 0 else ROWS
+        rows = min(MAX_ROWS, int(count)) if is_whole(count) and int(count) > 0 else ROWS
 
         def text(key: str, limit: int = 200) -> str:
             return str(data.get(key, "")).strip()[:limit]
@@ -122,7 +124,7 @@ class CaseForm:
 def _int(text: str, field_name: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
+    if not is_whole(text):
         raise ServiceError(field_name, "应填写整数")
     return int(text)
 
@@ -130,10 +132,7 @@ def _int(text: str, field_name: str) -> int | None:
 def _date(text: str, field_name: str) -> date | None:
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ServiceError(field_name, "日期应写作 YYYY-MM-DD") from None
+    return parse_day(text, field_name)
 
 
 def _form_field(service_field: str) -> str:
@@ -199,7 +198,7 @@ def _new_page(request: Request[Any, Any, Any], code: str, rows: int) -> Template
 async def case_new(
     request: Request[Any, Any, Any], code: FromQuery[str] = "", rows: FromQuery[str] = ""
 ) -> Template:
-    count = min(MAX_ROWS, max(1, int(rows))) if rows.isdigit() else ROWS
+    count = min(MAX_ROWS, max(1, int(rows))) if is_whole(rows) else ROWS
     return await in_thread(_new_page, request, code[:32], count)
 
 

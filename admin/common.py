@@ -8,11 +8,12 @@ page their role lacks (spec/DESIGN.md, "Admin").
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import anyio
@@ -30,6 +31,8 @@ from portal.services.roles import ROLES, Role, in_region
 from public_site.common import client_of
 
 COOKIE = "portal_session"
+_WHOLE = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²".isdigit() is True
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not 20250101, not 2025-W10-1
 T = TypeVar("T")
 
 
@@ -102,6 +105,25 @@ def signed_in(request: Request[Any, Any, Any], session: Session) -> Officer:
     return officer
 
 
+OPEN_PATHS = frozenset({"/admin/login", "/admin/logout", "/admin/request-account"})
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every table
+
+
+def _has_session(request: Request[Any, Any, Any]) -> bool:
+    with db(request) as session:
+        return session_user(session, request.cookies.get(COOKIE, ""), datetime.now(UTC)) is not None
+
+
+async def admin_gate(request: Request[Any, Any, Any]) -> None:
+    """Before any admin handler: strangers go to the login page first (whatever else is
+    wrong with the request), then a record id no table can hold is a plain 404."""
+    if request.url.path not in OPEN_PATHS and not await in_thread(_has_session, request):
+        raise LoginRequired()
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFound("id", "未找到该记录")
+
+
 class PasswordChangeRequired(Exception):
     """An account made by someone else changes its password before anything else."""
 
@@ -167,6 +189,23 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
     Litestar 2.25 mis-wraps a sync_to_thread handler that returns a Response when another
     handler shares its path (GET and POST of one form), answering 500."""
     return await anyio.to_thread.run_sync(lambda: fn(*args))
+
+
+def is_whole(text: str) -> bool:
+    """A whole number in ASCII digits that fits any id column (at most 9 digits)."""
+    return bool(_WHOLE.fullmatch(text))
+
+
+def parse_day(
+    text: str, field: str, message: str = "日期应写作 YYYY-MM-DD，例如 2025-09-24"
+) -> date:
+    """``YYYY-MM-DD`` exactly (spec/DESIGN.md "Pinned details"), else 400 naming the field."""
+    if not _DAY.fullmatch(text):
+        raise ServiceError(field, message)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ServiceError(field, f"{message}（{text} 不是有效日期）") from None
 
 
 def form_token() -> str:

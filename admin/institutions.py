@@ -18,7 +18,7 @@ from litestar.response import Template
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from admin.common import Officer, db, in_thread, institution_for, page, signed_in
+from admin.common import Officer, db, in_thread, institution_for, is_whole, page, signed_in
 from portal.clock import china_today
 from portal.models import Institution, Notice, Practitioner, Registration, StatusCache
 from portal.services import cache, ledger
@@ -148,7 +148,7 @@ def _counts(session: Session, institution: Institution) -> dict[str, int]:
 
 
 def _page_no(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+    if not is_whole(text) or not 1 <= int(text) <= 1_000_000:
         raise ServiceError("page", "页码应为 1 至 1000000 的整数")
     return int(text)
 

@@ -45,6 +45,7 @@ from admin.common import (
     form_token,
     in_thread,
     page,
+    parse_day,
     practitioner_for,
     sees_institution,
     signed_in,
@@ -91,10 +92,7 @@ def _date(text: str, field_name: str, required: bool = True) -> date | None:
         if required:
             raise ServiceError(field_name, "请填写日期")
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ServiceError(field_name, "日期应写作 YYYY-MM-DD，例如 2025-09-24") from None
+    return parse_day(text, field_name)
 
 
 # --- fetch and authorise ----------------------------------------------------------------------

@@ -45,6 +45,7 @@ from admin.common import (
     first_submission,
     form_token,
     in_thread,
+    is_whole,
     page,
     practitioner_for,
     signed_in,
@@ -442,7 +443,7 @@ def _points(data: dict[str, str]) -> int | None:
     raw = _text(data, "points", 8)
     if not raw:
         return None  # the service asks for it
-    if not raw.isdigit():
+    if not is_whole(raw):
         raise ServiceError("points", "更正后的记分应为 0 至 12 的整数（0 为撤销记分）")
     return int(raw)
 

@@ -32,7 +32,10 @@ from admin.common import (
     form_token,
     in_thread,
     institution_for,
+    is_whole,
     page,
+    parse_day,
+    practitioner_for,
     sees_institution,
     signed_in,
 )
@@ -42,7 +45,7 @@ from portal.models import Institution, Job, Practitioner, Registration
 from portal.services import jobs
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registrations import deregister, register
-from portal.services.registry import STATUS_ZH
+from portal.services.registry import STATUS_ZH, find_by_id_number
 from portal.services.roles import REGISTRATIONS, VIEW
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -148,12 +151,7 @@ class RegistrationForm:
 def _day(text: str, field: str, today: date, required: str) -> date:
     if not text:
         raise ServiceError(field, required)
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ServiceError(field, "日期应写作 YYYY-MM-DD，例如 2025-03-01") from None
-    if len(text) != 10:
-        raise ServiceError(field, "日期应写作 YYYY-MM-DD，例如 2025-03-01")
+    day = parse_day(text, field, "日期应写作 YYYY-MM-DD，例如 2025-03-01")
     if day > today:
         raise ServiceError(field, "日期不能晚于今天")
     return day
@@ -208,7 +206,7 @@ def _search_page(
 
 
 def _query(q: str, institution: str, former: str, page_text: str) -> Query:
-    if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
+    if not is_whole(page_text) or not 1 <= int(page_text) <= 1_000_000:
         raise ServiceError("page", "页码应为 1 至 1000000 的整数")
     return Query(q.strip()[:64], institution.strip()[:32], former == "1", int(page_text))
 
@@ -246,6 +244,7 @@ def _register(request: Request[Any, Any, Any], data: dict[str, Any]) -> Template
                 form.commitment_signed_on, "commitment_signed_on", today,
                 "未签署医保服务承诺，不得提供医保基金支付的服务（经办规程第二十一条）",
             )  # fmt: skip
+            _reachable(request, session, officer, form.national_code, data)
             target = f"/admin/practitioners/{form.national_code}"
             earlier = first_submission(session, officer, form.token, target)
             if earlier is not None:
@@ -263,6 +262,34 @@ def _register(request: Request[Any, Any, Any], data: dict[str, Any]) -> Template
         status = 404 if exc.code == "not_found" else 400
         return _search_page(request, Query(institution=form.institution_code), form,
                             {exc.field: exc.message}, status)  # fmt: skip
+
+
+OUT_OF_REACH = (
+    "未找到该医保相关人员，或其不在您的管辖范围内；为外地人员登记备案（多点执业）须同时填写其"
+    "身份证件号码以核验"
+)
+
+
+def _reachable(
+    request: Request[Any, Any, Any], session: Any, officer: Any, code: str, data: dict[str, Any]
+) -> None:
+    """Registering someone the officer could not see before would bring them, and their
+    private data, into the officer's scope: a person from elsewhere (a multi-site doctor)
+    is registered only with their ID number, checked against the kept hash, as the import
+    does. The refusal is the same whether the code is unknown or the number wrong."""
+    try:
+        practitioner_for(session, officer, code)
+        return
+    except NotFound:
+        pass
+    number = str(data.get("id_number", "")).strip()
+    secret = request.app.state.settings.secret
+    try:
+        found = find_by_id_number(session, number, secret) if number else None
+    except ServiceError:
+        found = None
+    if found is None or found.national_code != code.strip().upper():
+        raise NotFound("national_code", OUT_OF_REACH)
 
 
 @post("/admin/registrations", include_in_schema=False)

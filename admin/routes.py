@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from litestar import Router
+
 from admin import (
     auth,
     cases,
@@ -14,7 +16,10 @@ from admin import (
     registrations,
     users,
 )
+from admin.common import admin_gate
 
 ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES, *queues.ROUTES]
 ROUTES += [*practitioners.ROUTES, *institutions.ROUTES, *registrations.ROUTES, *notices.ROUTES]
 ROUTES += logs.ROUTES
+# One router for the admin: its gate runs before every handler (login first, ids bounded).
+ROUTER = Router(path="/", route_handlers=ROUTES, before_request=admin_gate)

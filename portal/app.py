@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import Engine
 
 from admin.errors import EXCEPTION_HANDLERS as ADMIN_EXCEPTION_HANDLERS
-from admin.routes import ROUTES as ADMIN_ROUTES
+from admin.routes import ROUTER as ADMIN_ROUTER
 from portal.clock import china_today
 from portal.crypto import csrf_secret
 from portal.db import make_engine
@@ -91,7 +91,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *PUBLIC_ROUTES,
-            *ADMIN_ROUTES,
+            ADMIN_ROUTER,
             create_static_files_router(
                 path="/static",
                 directories=[PUBLIC_STATIC],

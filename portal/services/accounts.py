@@ -279,8 +279,9 @@ def login(session: Session, username: str, password: str, client: str, at: datet
     )
     session.add(LoginAttempt(username=username, client=client[:64], at=at, ok=ok))
     if not ok or account is None:
-        left = ACCOUNT_FAILURES - _failures(session, at - ACCOUNT_WINDOW, username=username) - 1
-        hint = f"（再错 {left} 次将锁定 15 分钟）" if 0 < left < ACCOUNT_FAILURES - 1 else ""
+        # The attempt just added counts (the query flushes it first).
+        left = ACCOUNT_FAILURES - _failures(session, at - ACCOUNT_WINDOW, username=username)
+        hint = f"（再错 {left} 次将锁定 15 分钟）" if 0 < left < ACCOUNT_FAILURES else ""
         if left <= 0:
             hint = "（已锁定 15 分钟）"
         return LoginResult(None, refusal="用户名或密码不正确" + hint)

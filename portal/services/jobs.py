@@ -172,7 +172,10 @@ def save_upload(folder: Path, filename: str, content: bytes, good_rows: bool) ->
     if not content:
         raise ServiceError("file", "上传的文件是空的")
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name[-200:]
+    stem, suffix = Path(name).stem, Path(name).suffix.lower()
+    while len((stem + suffix).encode("utf-8")) > 120:  # file systems allow 255 bytes
+        stem = stem[:-1]
+    path = folder / (stem + suffix)
     path.write_bytes(content)
     return Upload(path, good_rows)
 

@@ -4,13 +4,17 @@ submission and errors that keep what was typed."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
 
 from portal.db import make_engine
+from portal.identifiers import make_resident_id
 from portal.models import Institution, Practitioner, Registration
 from tests.admin.conftest import Places, post_form, token_in
+
+YUEYANG_DOCTOR_ID = make_resident_id("430602", date(1977, 8, 9), 3, "male")
 
 
 def registrations_of(url: str, code: str) -> list[tuple[str, bool]]:
@@ -35,6 +39,8 @@ def form(places: Places, **changes: str) -> dict[str, str]:
         "registered_on": "2025-07-01",
         "commitment_signed_on": "2025-06-30",
         "multi_site": "1",
+        # a person from elsewhere is registered only with their ID number (admin/registrations)
+        "id_number": YUEYANG_DOCTOR_ID,
     } | changes
 
 
@@ -203,3 +209,19 @@ async def test_deregistering_hides_other_regions(as_user: Any, places: Places) -
         other, link.group(1), {"on": "2025-07-01", "reason": "离职", "form_token": "z" * 20}
     )
     assert refused.status_code == 404
+
+
+async def test_a_person_from_elsewhere_needs_their_id_number(
+    as_user: Any, admin_url: str, places: Places
+) -> None:
+    """Registering brings a person (and their private data) into the officer's scope: an
+    officer cannot pull another city's practitioner in by the code alone."""
+    site = await as_user("liming")
+    for number in ("", "110101199003074514", "not-a-number"):
+        refused = await post_form(
+            site, "/admin/registrations",
+            {**form(places, id_number=number), "form_token": await _token(site)},
+        )  # fmt: skip
+        assert refused.status_code == 404 and "身份证件号码" in refused.text, number
+    assert registrations_of(admin_url, places.yueyang_doctor) == [(places.yueyang_hospital, True)]
+    assert (await site.get(f"/admin/practitioners/{places.yueyang_doctor}")).status_code == 404

@@ -27,26 +27,23 @@ def _actions(url: str) -> list[str]:
     return actions
 
 
-async def test_an_officer_requests_and_an_administrator_approves(
-    as_user: Any, admin_url: str
-) -> None:
-    site = await as_user("liming")
-    page = await site.get("/admin/users")
-    assert page.status_code == 200 and "为同事申请账号" in page.text and "新建账号" not in page.text
+async def test_a_newcomer_requests_and_an_administrator_approves(site: Any, admin_url: str) -> None:
+    await site.get("/admin/login")
+    form = await site.get("/admin/request-account")
+    assert form.status_code == 200 and "申请工作账号" in form.text
+    no_reason = await post_form(
+        site, "/admin/request-account",
+        {"username": "xiaochen", "role": "agency_officer", "region": "430102"},
+    )  # fmt: skip
+    assert no_reason.status_code == 400 and 'value="xiaochen"' in no_reason.text
     requested = await post_form(
-        site, "/admin/users/requests",
+        site, "/admin/request-account",
         {"username": "xiaochen", "display_name": "小陈", "role": "agency_officer",
-         "region": "430102", "reason": "新入职", "form_token": token_in(page.text)},
+         "region": "430102", "reason": "长沙市医保事务中心 经办岗 新入职"},
     )  # fmt: skip
-    assert requested.status_code == 303
-    assert _account(admin_url, "xiaochen").state == "requested"  # type: ignore[union-attr]
-    outside = await post_form(
-        site, "/admin/users/requests",
-        {"username": "other", "role": "agency_officer", "region": "4306",
-         "form_token": token_in((await site.get("/admin/users")).text)},
-    )  # fmt: skip
-    assert outside.status_code == 400 and "本辖区" in outside.text
-    await post_form(site, "/admin/logout", {})
+    assert requested.status_code == 200 and "申请已提交" in requested.text
+    account = _account(admin_url, "xiaochen")
+    assert account is not None and account.state == "requested" and not account.password_hash
     await log_in(site, "zhoumin")
     users = await site.get("/admin/users")
     assert "xiaochen" in users.text and "待审批" in users.text
@@ -111,7 +108,10 @@ async def test_nobody_manages_their_own_account(as_user: Any) -> None:
     assert refused.status_code == 403
 
 
-async def test_an_agency_officer_sees_no_account_list(as_user: Any) -> None:
+async def test_roles_without_account_rights_get_403(as_user: Any) -> None:
+    """spec/DESIGN.md "Admin": users — province_admin manages, auditor reads, others —."""
     site = await as_user("wangfang")
-    page = await site.get("/admin/users")
-    assert page.status_code == 200 and "liming" not in page.text
+    assert (await site.get("/admin/users")).status_code == 403
+    fields = {"username": "x1", "role": "auditor", "password": "A-Long-Password-9"}
+    refused = await post_form(site, "/admin/users", {**fields, "form_token": "t" * 20})
+    assert refused.status_code == 403
