@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, settings
 from litestar import Litestar
+from schemathesis.config import SchemathesisConfig
 
 from portal.app import create_app
 from portal.clock import china_today
