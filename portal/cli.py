@@ -438,3 +438,67 @@ def audit_verify() -> None:
     )
     click.echo("审计日志可能被篡改：请保全数据库并报告安全负责人", err=True)
     raise SystemExit(1)
+
+
+@main.group(help="The annual credit evaluation (Hunan-Credit Art. 18-22).")
+def credit() -> None:
+    pass
+
+
+@credit.command("evaluate", help="Preview, commit or publish a year's credit evaluation.")
+@click.option("--year", type=click.IntRange(2000, 9999), required=True)
+@click.option("--region", default=None, help="2, 4 or 6 digits (default: the province, 43).")
+@click.option("--commit", "commit_", is_flag=True, help="Commit the results.")
+@click.option("--publish", "publish_", is_flag=True, help="Publish a committed year.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def credit_evaluate(
+    year: int, region: str | None, commit_: bool, publish_: bool, as_json: bool
+) -> None:
+    """Without --commit or --publish: a preview, nothing written. Medical institutions
+    without a health-commission consultation are held as 待征求意见 (Art. 21), not failed."""
+    import json
+
+    from portal.services import credit_evaluation as ce
+    from portal.services.registry import Act
+
+    if region is not None and not region.strip().isdigit():
+        raise click.BadParameter("2, 4 or 6 digits", param_hint="'--region'")
+    if region is not None and len(region.strip()) not in (2, 4, 6):
+        raise click.BadParameter("2, 4 or 6 digits", param_hint="'--region'")
+    engine = _engine(_settings())
+    act = Act("cli", datetime.now(UTC), "年度信用评价")
+    try:
+        summary = None
+        if commit_ or not publish_:
+            scope = ce.check_region(region)
+            with _bar(f"信用评价 {year} {scope}", ce.count_subjects(engine, scope)) as advance:
+                if commit_:
+                    summary = ce.commit(engine, act, year, scope, progress=advance)
+                else:
+                    summary = ce.preview(engine, year, scope, progress=advance)
+        if publish_:
+            published = ce.publish(engine, act, year, region)
+            if summary is None:
+                summary = published
+            else:
+                summary.state = "published"
+    except ce.CreditError as exc:
+        click.echo(f"{exc.field}: {exc.message}", err=True)
+        raise SystemExit(1) from exc
+    assert summary is not None
+    data = summary.to_json()
+    for warning in summary.warnings:
+        click.echo(warning, err=True)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        return
+    grades = ", ".join(f"{g} {n:,}" for g, n in data["grades"].items())
+    kinds = ", ".join(f"{k} {n:,}" for k, n in data["kinds"].items())
+    excluded = ", ".join(f"{k} {n:,}" for k, n in data["excluded"].items()) or "0"
+    click.echo(
+        f"{year} {summary.region} [{summary.state}]: {data['total']:,} subjects; grades {grades}; "
+        f"{kinds}; held (待征求意见) {data['held']:,}; excluded {excluded}"
+        + (f"; written {summary.written:,}, unchanged {summary.unchanged:,}" if commit_ else "")
+    )
+    for held in data["held_institutions"]:
+        click.echo(f"  待征求意见 held: {held['code']} ({held['region']})")

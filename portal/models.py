@@ -386,3 +386,86 @@ class QueryLog(SQLModel, table=True):
     subject: str = Field(max_length=32)  # the national code or credit code looked at
     what: str = Field(max_length=64)  # e.g. private_data, full_history, attachment
     purpose: str = Field(sa_type=Text)
+
+
+# --- the annual credit evaluation (Hunan-Credit Art. 18-22, 31-32; RULES §8) -----------------
+
+
+class CreditRun(SQLModel, table=True):
+    """One evaluation of year ``year`` for the subjects of ``region`` (2, 4 or 6 digits, and
+    everything below it; Hunan-Credit Art. 21: by territory). A workflow row: its state moves
+    previewed → committed → published in place, every change in the audit log. ``counts``
+    (JSON): per grade, kind, city, held and excluded. ``ruleset`` and ``catalogue`` name the
+    rules and the indicator catalogue version (Art. 18) it was evaluated under."""
+
+    __tablename__ = "credit_run"
+    __table_args__ = (Index("ix_credit_run_year_state", "year", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    region: str = Field(max_length=6)
+    state: str = Field(max_length=16)  # previewed | committed | published
+    ruleset: str = Field(max_length=32)
+    catalogue: str = Field(max_length=32)
+    counts: str = Field(default="{}", sa_type=Text)
+    started_by: str = Field(max_length=64)
+    started_at: datetime
+    committed_by: str = Field(default="", max_length=64)
+    committed_at: datetime | None = None
+    published_by: str = Field(default="", max_length=64)
+    published_at: datetime | None = None
+
+
+class CreditResult(SQLModel, table=True):
+    """One subject's result for a year. Append-only: a changed fact gives a new row whose
+    ``supersedes_id`` names the row it replaces (Hunan-Credit Art. 19: results change
+    dynamically and every change is archived); the current result is the row nobody
+    supersedes. ``subject_kind``: practitioner | designated_hospital | designated_pharmacy;
+    ``subject_key``: the national code or the institution code. ``state``: graded |
+    held_for_consultation (待征求意见, Art. 21) | excluded (Art. 20)."""
+
+    __tablename__ = "credit_result"
+    __table_args__ = (
+        Index("ix_credit_result_subject", "year", "subject_kind", "subject_key"),
+        Index("ix_credit_result_run", "run_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="credit_run.id")
+    year: int
+    subject_kind: str = Field(max_length=24)
+    subject_key: str = Field(max_length=32)
+    region: str = Field(max_length=6)
+    state: str = Field(max_length=24)
+    score: float | None = None
+    grade: str | None = Field(default=None, max_length=2)
+    excluded: bool = False
+    exclusion_reason: str = Field(default="", max_length=32)
+    incentives: bool = False
+    measures: str = Field(default="[]", sa_type=Text)
+    explain: str = Field(default="[]", sa_type=Text)
+    supersedes_id: int | None = Field(default=None, foreign_key="credit_result.id")
+    recorded_at: datetime
+
+
+class CreditConsultation(Recorded, table=True):
+    """The health commission's opinion on a medical institution before it is graded
+    (Hunan-Credit Art. 21: 征求卫生健康部门意见). Append-only: a later opinion is a new row."""
+
+    __tablename__ = "credit_consultation"
+    __table_args__ = (Index("ix_credit_consultation_year_code", "year", "institution_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    institution_code: str = Field(max_length=32)
+    opinion: str = Field(sa_type=Text)
+
+
+class CreditFact(Recorded, table=True):
+    """A bonus indicator an officer records for a subject's year (Hunan-Credit Art. 14, 18:
+    e.g. ``commendation``, ``assists_supervision`` of the catalogue). Append-only."""
+
+    __tablename__ = "credit_fact"
+    __table_args__ = (Index("ix_credit_fact_subject", "year", "subject_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    subject_kind: str = Field(max_length=24)
+    subject_key: str = Field(max_length=32)
+    indicator: str = Field(max_length=32)

@@ -198,10 +198,23 @@ def blacklist_page(request: Request[Any, Any, Any]) -> Template:
     return Template(template_name="blacklist.html", context={"rows": rows})
 
 
-@get("/credit/a-grade", cache_control=PAGES, sync_to_thread=False, include_in_schema=False)
+@get("/credit/a-grade", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
 def a_grade(request: Request[Any, Any, Any]) -> Template:
+    """The A-grade institutions of the latest published year (Hunan-Credit Art. 22, 31(1)):
+    name, code, region and year only."""
+    from sqlmodel import Session
+
+    from portal.services.credit_evaluation import KIND_ZH as CREDIT_KIND_ZH
+    from portal.services.credit_evaluation import latest_a_grade
+
     limit(request, "pages")
-    return Template(template_name="a_grade.html")
+    with reader(request).connect() as conn, Session(conn) as session:
+        year, rows = latest_a_grade(session)
+    cities = dict(REGIONS)
+    return Template(
+        template_name="a_grade.html",
+        context={"year": year, "rows": rows, "cities": cities, "kind_zh": CREDIT_KIND_ZH},
+    )
 
 
 def _ruleset_rows() -> list[dict[str, Any]]:
