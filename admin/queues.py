@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -347,7 +347,7 @@ def _appeal_file(request: Request[Any, Any, Any], data: dict[str, str]) -> Templ
 
 
 @get("/admin/appeals/{appeal_id:int}", include_in_schema=False)
-async def appeal_page(request: Request[Any, Any, Any], appeal_id: int) -> Template:
+async def appeal_page(request: Request[Any, Any, Any], appeal_id: FromPath[int]) -> Template:
     return await in_thread(_appeal_page, request, appeal_id)
 
 
@@ -397,7 +397,7 @@ def _appeal_action(
 
 @post("/admin/appeals/{appeal_id:int}/escalate", include_in_schema=False)
 async def appeal_escalate(
-    request: Request[Any, Any, Any], appeal_id: int, data: URLEncodedBody[dict[str, str]]
+    request: Request[Any, Any, Any], appeal_id: FromPath[int], data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     def act(session: Session, officer: Officer, today: date) -> None:
         on = _day(data, "escalated_on", "提交日期", today)
@@ -410,7 +410,7 @@ async def appeal_escalate(
 
 @post("/admin/appeals/{appeal_id:int}/expert-panel", include_in_schema=False)
 async def appeal_expert_panel(
-    request: Request[Any, Any, Any], appeal_id: int, data: URLEncodedBody[dict[str, str]]
+    request: Request[Any, Any, Any], appeal_id: FromPath[int], data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     def act(session: Session, officer: Officer, today: date) -> None:
         start = _day(data, "panel_from", "专家评估开始日期", today)
@@ -423,7 +423,7 @@ async def appeal_expert_panel(
 
 @post("/admin/appeals/{appeal_id:int}/decision", include_in_schema=False)
 async def appeal_decision(
-    request: Request[Any, Any, Any], appeal_id: int, data: URLEncodedBody[dict[str, str]]
+    request: Request[Any, Any, Any], appeal_id: FromPath[int], data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     def act(session: Session, officer: Officer, today: date) -> None:
         upheld = _choice(
@@ -582,7 +582,7 @@ def _repair_file(request: Request[Any, Any, Any], data: dict[str, str]) -> Templ
 
 
 @get("/admin/repairs/{application_id:int}", include_in_schema=False)
-async def repair_page(request: Request[Any, Any, Any], application_id: int) -> Template:
+async def repair_page(request: Request[Any, Any, Any], application_id: FromPath[int]) -> Template:
     return await in_thread(_repair_page, request, application_id)
 
 
@@ -603,7 +603,9 @@ def _repair_page(
 
 @post("/admin/repairs/{application_id:int}/decision", include_in_schema=False)
 async def repair_decision(
-    request: Request[Any, Any, Any], application_id: int, data: URLEncodedBody[dict[str, str]]
+    request: Request[Any, Any, Any],
+    application_id: FromPath[int],
+    data: URLEncodedBody[dict[str, str]],
 ) -> Template | Redirect:
     return await in_thread(
         _decide, request, "repairs", application_id, data, _repair_for, _repair_page,
@@ -676,7 +678,9 @@ def _restoration_file(request: Request[Any, Any, Any], data: dict[str, str]) -> 
 
 
 @get("/admin/restorations/{application_id:int}", include_in_schema=False)
-async def restoration_page(request: Request[Any, Any, Any], application_id: int) -> Template:
+async def restoration_page(
+    request: Request[Any, Any, Any], application_id: FromPath[int]
+) -> Template:
     return await in_thread(_restoration_page, request, application_id)
 
 
@@ -700,7 +704,9 @@ def _restoration_page(
 
 @post("/admin/restorations/{application_id:int}/decision", include_in_schema=False)
 async def restoration_decision(
-    request: Request[Any, Any, Any], application_id: int, data: URLEncodedBody[dict[str, str]]
+    request: Request[Any, Any, Any],
+    application_id: FromPath[int],
+    data: URLEncodedBody[dict[str, str]],
 ) -> Template | Redirect:
     return await in_thread(
         _decide, request, "restorations", application_id, data, _restoration_for,
@@ -721,7 +727,7 @@ async def shorten_new(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/admin/practitioners/{code:str}/shorten", include_in_schema=False)
-async def shorten_page(request: Request[Any, Any, Any], code: str) -> Template:
+async def shorten_page(request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
     return await in_thread(_shorten_page, request, code)
 
 
@@ -744,7 +750,7 @@ def _shorten_page(
 
 @post("/admin/practitioners/{code:str}/shorten", include_in_schema=False)
 async def shorten_submit(
-    request: Request[Any, Any, Any], code: str, data: URLEncodedBody[dict[str, str]]
+    request: Request[Any, Any, Any], code: FromPath[str], data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     return await in_thread(_shorten_submit, request, code, data)
 
