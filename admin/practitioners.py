@@ -16,8 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Template
 from markupsafe import Markup
 from sqlmodel import Session, col, select
@@ -43,7 +42,6 @@ from scoring.engine import Timeline
 from scoring.model import Outcome, Period, StatusOn
 from scoring.rulesets import PractitionerRuleset
 
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 PRACTICE_ZH = {"doctor": "医师", "nurse": "护士", "pharmacist": "药师", "technician": "技师"}
 KIND_ZH = {"suspension": "暂停", "termination": "终止", "cancellation": "取消"}
 ENTRY_ZH = {
@@ -389,7 +387,7 @@ def _look(request: Request[Any, Any, Any], code: str, data: dict[str, Any]) -> T
 async def practitioner_private(
     request: Request[Any, Any, Any],
     code: FromPath[str],
-    data: dict[str, Any] = FORM,
+    data: URLEncodedBody[dict[str, Any]],
 ) -> Template:
     """State a purpose, then see the private data in this response only (no redirect: a
     page that could be fetched again would show them without a new purpose)."""

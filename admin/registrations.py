@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -48,7 +48,6 @@ from portal.services.registrations import deregister, register
 from portal.services.registry import STATUS_ZH, find_by_id_number
 from portal.services.roles import REGISTRATIONS, VIEW
 
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 PER_PAGE = 50
 MAX_UPLOAD = 20 * 1024 * 1024  # about 100,000 rows of Annex 2 as CSV
 STALLED = timedelta(minutes=30)
@@ -294,7 +293,7 @@ def _reachable(
 
 @post("/admin/registrations", include_in_schema=False)
 async def registration_submit(
-    request: Request[Any, Any, Any], data: dict[str, Any] = FORM
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, Any]]
 ) -> Template | Redirect:
     return await in_thread(_register, request, data)
 
@@ -375,7 +374,9 @@ def _deregister(
 
 @post("/admin/registrations/{registration_id:int}/deregister", include_in_schema=False)
 async def deregister_submit(
-    request: Request[Any, Any, Any], registration_id: FromPath[int], data: dict[str, Any] = FORM
+    request: Request[Any, Any, Any],
+    registration_id: FromPath[int],
+    data: URLEncodedBody[dict[str, Any]],
 ) -> Template | Redirect:
     return await in_thread(_deregister, request, registration_id, data)
 
