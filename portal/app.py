@@ -27,7 +27,7 @@ from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
 from portal.services.webhooks import deliver
 from portal.settings import Settings, rate_limits
-from public_site.common import make_limiters
+from public_site.common import make_limiters, static_gate
 from public_site.routes import ROUTES as PUBLIC_ROUTES
 from public_site.security import EXCEPTION_HANDLERS, finish_response, header_limits
 
@@ -97,6 +97,7 @@ def create_app(
                 directories=[PUBLIC_STATIC],
                 include_in_schema=False,
                 cache_control=CacheControlHeader(public=True, max_age=86400),
+                before_request=static_gate,
             ),
         ],
         template_config=TemplateConfig(

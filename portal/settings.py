@@ -136,6 +136,7 @@ RATE_LIMITS = {
     "api": ("PORTAL_API_PER_MINUTE", 1200, 60.0),
     "api_burst": ("PORTAL_API_PER_SECOND", 100, 1.0),
     "feeds": ("PORTAL_FEEDS_PER_MINUTE", 60, 60.0),
+    "static": ("PORTAL_STATIC_PER_MINUTE", 600, 60.0),
 }
 
 

@@ -31,7 +31,7 @@ SHORT = CacheControlHeader(public=True, max_age=30)
 FEEDS = CacheControlHeader(public=True, max_age=300)
 NO_STORE = CacheControlHeader(no_store=True)
 MAX_PAGE = 1_000_000
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII: \d takes other scripts' digits
 
 
 class BadInput(ValueError):
@@ -62,7 +62,7 @@ def parse_int(text: str | None, field: str, default: int, low: int, high: int) -
     """A whole number written in decimal digits, ``low`` ≤ n ≤ ``high`` (absent: default)."""
     if text is None:
         return default
-    if not re.fullmatch(r"\d{1,12}", text) or not low <= int(text) <= high:
+    if not re.fullmatch(r"[0-9]{1,12}", text) or not low <= int(text) <= high:
         raise BadInput(field, f"{field} 应为 {low} 至 {high:,} 之间的整数，收到 {text[:40]!r}")
     return int(text)
 
@@ -203,6 +203,7 @@ LIMIT_MESSAGES = {
     "api": "请求过于频繁，请降低频率（批量查询每 100 个代码计 1 次）",
     "api_burst": "请求过于频繁，请降低频率（批量查询每 100 个代码计 1 次）",
     "feeds": "订阅源请求过于频繁，请稍后再试",
+    "static": "请求过于频繁，请稍后再试",
 }
 
 
@@ -304,3 +305,8 @@ def csv_body(columns: list[str], rows: Iterable[dict[str, Any]]) -> bytes:
 
 def jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
+
+
+async def static_gate(request: Request[Any, Any, Any]) -> None:
+    """The style sheets and scripts are limited too (they are cached for a day)."""
+    limit(request, "static")

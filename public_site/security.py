@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -71,14 +72,18 @@ def request_id_of(scope: Scope) -> str:
 
 
 def header_limits(app: ASGIApp) -> ASGIApp:
-    """Requests with more than 100 headers or 16 KB of them are refused before the route."""
+    """Requests with more than 100 headers or 16 KB of them (431), or a NUL in the path
+    (400: no file or route has one), are refused before the route."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":  # type: ignore[comparison-overlap]
             headers = list(scope["headers"])
             size = sum(len(k) + len(v) for k, v in headers)
             if len(headers) > MAX_HEADERS or size > MAX_HEADER_BYTES:
-                await _refuse_headers(send, request_id_of(scope))
+                await _refuse(send, scope, 431, "请求头过多或过大（最多 100 个、共 16 KB）")
+                return
+            if "\x00" in scope["path"]:
+                await _refuse(send, scope, 400, "请求地址中含有不允许的字符")
                 return
         await app(scope, receive, send)
 
@@ -126,21 +131,31 @@ def _finish_headers(
     return out
 
 
-async def _refuse_headers(send: Send, request_id: str) -> None:
-    body = (
-        '{"error": "请求头过多或过大（最多 100 个、共 16 KB）", "field": null, '
-        f'"request_id": "{request_id}"}}'
-    ).encode()
+async def _refuse(send: Send, scope: Scope, status: int, message: str) -> None:
+    """An answer before any route: JSON on the JSON routes, a plain Chinese page elsewhere."""
+    request_id = request_id_of(scope)
+    path = str(scope.get("path", ""))
+    if _is_json_route(path):
+        body = json.dumps(
+            {"error": message, "field": None, "request_id": request_id}, ensure_ascii=False
+        ).encode("utf-8")
+        media = b"application/json"
+    else:
+        body = (
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>'
+            f"{message}</title></head><body><h1>{message}</h1><p>请求编号：{request_id}</p>"
+            '<p><a href="/">返回首页</a></p></body></html>'
+        ).encode()
+        media = b"text/html; charset=utf-8"
     start: Any = {
         "type": "http.response.start",
-        "status": 431,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"no-store"),
-            (b"x-request-id", request_id.encode("latin-1")),
-            (b"x-content-type-options", b"nosniff"),
-        ],
+        "status": status,
+        "headers": _finish_headers(
+            [(b"content-type", media), (b"content-length", str(len(body)).encode())],
+            path,
+            request_id,
+            status,
+        ),
     }
     end: Any = {"type": "http.response.body", "body": body, "more_body": False}
     await send(start)

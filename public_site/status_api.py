@@ -106,11 +106,16 @@ async def status_batch(request: Request[Any, Any, Any]) -> Any:
     """Up to 1,000 codes in, one answer each out, in the order sent (``found: false`` for
     unknown codes, ``invalid: true`` for malformed ones). Request body:
     ``{"codes": ["D43010200001", ...], "on": "YYYY-MM-DD"}`` (``on`` optional)."""
+    limit(request, "api")  # first: a refused request counts too
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise BadInput("content-type", "请求体应为 JSON（Content-Type: application/json）", 415)
+    coding = request.headers.get("content-encoding", "identity").strip().lower()
+    if coding not in ("", "identity"):
+        raise BadInput("content-encoding", "请求体不应压缩（不支持 Content-Encoding）", 415)
     codes, on = _batch_request(await request.body())
-    limit(request, "api", math.ceil(len(codes) / 100))
+    if len(codes) > 100:
+        limit(request, "api", math.ceil(len(codes) / 100) - 1)
     day = parse_date(on, "on")
     wanted = {c.strip().upper() for c in codes if is_national_code(c.strip().upper())}
     engine = reader(request)

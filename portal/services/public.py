@@ -174,7 +174,7 @@ def search(conn: Connection, q: str, on: date, limit: int = 20) -> list[PublicPe
         )
         ids += [i for i in conn.execute(by_name).scalars() if i not in ids]
     if not ids and len(q) >= 2:  # no one by that name or code: an institution's name?
-        institutions = select(INST.c.id).where(INST.c.name.contains(q)).limit(5)
+        institutions = select(INST.c.id).where(INST.c.name.contains(q, autoescape=True)).limit(5)
         by_site = (
             select(REGS.c.practitioner_id)
             .where(REGS.c.institution_id.in_(institutions))

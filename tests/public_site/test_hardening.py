@@ -58,7 +58,9 @@ def _html_error(response: httpx.Response, status: int, field: str | None) -> Non
 # --- every parameter to its type and range ------------------------------------------------
 
 
-@pytest.mark.parametrize("page", [HUGE, "-5", "0", "abc", "1e3", "1000001", " 2"])
+@pytest.mark.parametrize(
+    "page", [HUGE, "-5", "0", "abc", "1e3", "1000001", " 2", "١", "１", "²", "", "+1"]
+)
 async def test_a_bad_page_is_a_400_on_every_paged_route(
     client: AsyncTestClient[Any], page: str
 ) -> None:
@@ -352,6 +354,7 @@ async def test_every_public_route_is_limited_with_retry_after(
         ("GET", f"/embed/{code}"),
         ("GET", "/embed.js"),
         ("GET", "/feeds/blacklist.json"),
+        ("GET", "/static/site.css"),
     ]
     seen_429: set[str] = set()
     for method, path in routes:
@@ -537,3 +540,68 @@ async def test_one_unreadable_person_does_not_fail_the_batch(
     ok, unknown = response.json()["results"]
     assert ok["status"] == "normal"
     assert unknown["found"] and unknown["status"] is None and unknown["error"]
+
+
+@pytest.mark.parametrize("path", FEEDS)
+@pytest.mark.parametrize("value", ["١٠", "１０", "", "+5"])
+async def test_feed_limits_are_ascii_digits(
+    client: AsyncTestClient[Any], path: str, value: str
+) -> None:
+    _json_error(await client.get(path, params={"limit": value}), 400, "limit")
+
+
+async def test_per_page_is_ascii_digits(client: AsyncTestClient[Any]) -> None:
+    _json_error(await client.get("/api/v1/disclosures", params={"per_page": "٣٠"}), 400, "per_page")
+
+
+async def test_bad_requests_count_against_the_limit(demo_url: str, codes: dict[str, str]) -> None:
+    limits = {**UNLIMITED, "pages": (3, 60.0), "api": (3, 60.0)}
+    app = create_app(Settings(database_url=demo_url, secret=SECRET), limits=limits)
+    async with AsyncTestClient(app=app) as c:
+        pages = [(await c.get("/disclosures", params={"page": "0"})).status_code for _ in range(5)]
+        batches = [
+            (
+                await c.post(
+                    "/api/v1/status:batch", content=b"{", headers={"content-type": "text/plain"}
+                )
+            ).status_code
+            for _ in range(5)
+        ]
+    assert pages[:3] == [400] * 3 and pages[3:] == [429, 429]
+    assert batches[:3] == [415] * 3 and batches[3:] == [429, 429]
+
+
+async def test_search_takes_wildcards_literally(client: AsyncTestClient[Any]) -> None:
+    for q in ("%%", "__", "%_%"):
+        page = await client.get("/search", params={"q": q})
+        assert page.status_code == 200 and "/practitioners/" not in page.text, q
+
+
+async def test_a_nul_in_the_path_is_refused_not_500(client: AsyncTestClient[Any]) -> None:
+    for path in ("/static/%00", "/static/a%00b.css", "/practitioners/D43%00"):
+        response = await client.get(path)
+        assert response.status_code in (400, 404), path
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_header_refusals_answer_in_the_route_s_own_shape(
+    client: AsyncTestClient[Any],
+) -> None:
+    many = {f"x-h{n}": "1" for n in range(120)}
+    html = await client.get("/disclosures", headers=many)
+    assert html.status_code == 431 and html.headers["content-type"].startswith("text/html")
+    assert "请求头过多" in html.text and html.headers["x-content-type-options"] == "nosniff"
+    api = await client.get("/api/v1/disclosures", headers=many)
+    assert api.status_code == 431 and api.json()["field"] is None
+
+
+async def test_a_compressed_batch_is_415(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    import gzip
+    import json as jsonlib
+
+    body = gzip.compress(jsonlib.dumps({"codes": [codes["normal"]]}).encode())
+    headers = {"content-type": "application/json", "content-encoding": "gzip"}
+    response = await client.post("/api/v1/status:batch", content=body, headers=headers)
+    _json_error(response, 415, "content-encoding")
