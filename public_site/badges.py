@@ -38,13 +38,18 @@ BADGE = (
 )
 
 
-def _error_badge(status: int, word: str) -> Response[bytes]:
+def error_badge(status: int, word: str, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """A grey badge saying what went wrong: a badge route always answers an SVG."""
     svg = BADGE.format(word=word, name="", day=china_today(), colour=BADGE_COLOURS["unknown"])
     return Response(
         svg.encode("utf-8"),
         status_code=status,
         media_type="image/svg+xml",
-        headers={"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"},
+        headers={
+            "Cache-Control": "no-store",
+            "Access-Control-Allow-Origin": "*",
+            **(headers or {}),
+        },
     )
 
 
@@ -54,14 +59,14 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
     limit(request, "badges")
     code = name.removesuffix(".svg").upper()
     if not name.endswith(".svg") or not is_national_code(code):
-        return _error_badge(400, "代码有误")
+        return error_badge(400, "代码有误")
     day = china_today()
     cache = micro_cache(request, "badge_cache", 60)
     cached = cache.get((code, day))
     if cached is None:
         found = on_loop_connection(request, lambda conn: public.fast_badge(conn, code, day))
         if found is None:
-            return _error_badge(404, "未找到")
+            return error_badge(404, "未找到")
         person_name, status = found
         word = STATUS_ZH[status.status]
         tag = hashlib.sha1(f"{code}|{word}|{person_name}|{day}".encode()).hexdigest()[:20]

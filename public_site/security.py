@@ -181,11 +181,9 @@ def answer(
             body["request_id"] = request_id
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
     if path.startswith("/badge/"):
-        from public_site.badges import BADGE, BADGE_COLOURS
+        from public_site.badges import error_badge
 
-        word = {429: "稍后再试", 404: "未找到"}.get(status, "出错")
-        svg = BADGE.format(word=word, name="", day="", colour=BADGE_COLOURS["unknown"])
-        return Response(svg, status_code=status, media_type="image/svg+xml", headers=headers)
+        return error_badge(status, {429: "稍后再试", 404: "未找到"}.get(status, "出错"), headers)
     template = "error.html"
     for prefix, name in request.app.state.get("error_pages", {}).items():
         if path.startswith(prefix):
