@@ -197,15 +197,19 @@ def is_whole(text: str) -> bool:
 
 
 def parse_day(
-    text: str, field: str, message: str = "日期应写作 YYYY-MM-DD，例如 2025-09-24"
+    text: str,
+    field: str,
+    message: str = "日期应写作 YYYY-MM-DD，例如 2025-09-24",
+    invalid: str | None = None,
 ) -> date:
-    """``YYYY-MM-DD`` exactly (spec/DESIGN.md "Pinned details"), else 400 naming the field."""
+    """``YYYY-MM-DD`` exactly (spec/DESIGN.md "Pinned details"), else 400 naming the field;
+    ``invalid`` is the message for a well-written day that does not exist."""
     if not _DAY.fullmatch(text):
         raise ServiceError(field, message)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ServiceError(field, f"{message}（{text} 不是有效日期）") from None
+        raise ServiceError(field, invalid or f"{message}（{text} 不是有效日期）") from None
 
 
 def form_token() -> str:

@@ -25,7 +25,6 @@ Every decision carries a reason; a refused form is shown again with what was typ
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -47,6 +46,7 @@ from admin.common import (
     in_thread,
     is_whole,
     page,
+    parse_day,
     practitioner_for,
     signed_in,
 )
@@ -112,7 +112,6 @@ CHOICE_ZH = {
     "reward3": "三级举报奖励",
 }
 REASON_LONGEST = 500
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # --- reading forms ------------------------------------------------------------------------------
@@ -155,12 +154,12 @@ def _date(
     raw = _text(data, name, 32)
     if not raw:
         return None if optional else today
-    if not DATE.fullmatch(raw):
-        raise ServiceError(name, f"{label}应为 YYYY-MM-DD 格式的日期，例如 {today.isoformat()}")
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        raise ServiceError(name, f"{label}不是有效的日期：{raw}") from None
+    value = parse_day(
+        raw,
+        name,
+        f"{label}应为 YYYY-MM-DD 格式的日期，例如 {today.isoformat()}",
+        f"{label}不是有效的日期：{raw}",
+    )
     if not future and value > today:
         raise ServiceError(name, f"{label}不能晚于今天（{today.isoformat()}）")
     return value
