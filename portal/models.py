@@ -469,3 +469,8 @@ class CreditFact(Recorded, table=True):
     subject_kind: str = Field(max_length=24)
     subject_key: str = Field(max_length=32)
     indicator: str = Field(max_length=32)
+
+
+# The credit-management tables live in their own module; importing it here puts them in the
+# one metadata (migrations, create_all) whichever module is imported first.
+import portal.credit_models  # noqa: E402, F401
