@@ -218,6 +218,25 @@ def a_grade(request: Request[Any, Any, Any]) -> Template:
     )
 
 
+@get("/credit/announcements", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
+def credit_announcements(request: Request[Any, Any, Any]) -> Template:
+    """The announcement of published credit results and how subjects query theirs
+    (Hunan-Credit Art. 22-23): counts per grade for each published run, no names."""
+    from sqlmodel import Session
+
+    from portal.services.credit_announcements import announcements
+    from portal.services.credit_evaluation import KIND_ZH as CREDIT_KIND_ZH
+
+    limit(request, "pages")
+    with reader(request).connect() as conn, Session(conn) as session:
+        rows = announcements(session)
+    regions = {"43": "湖南省", **dict(REGIONS)}
+    return Template(
+        template_name="credit_announcements.html",
+        context={"rows": rows, "regions": regions, "kind_zh": CREDIT_KIND_ZH},
+    )
+
+
 def _ruleset_rows() -> list[dict[str, Any]]:
     rows = []
     for ruleset in all_rulesets().values():
@@ -287,6 +306,7 @@ ROUTES = [
     disclosures_page,
     blacklist_page,
     a_grade,
+    credit_announcements,
     about,
     healthz,
 ]
