@@ -194,9 +194,36 @@ def _verify(rebuild: bool) -> None:
         click.echo("缓存与账本一致 / the cache agrees with the ledger")
 
 
-@ledger.command("verify", help="Replay every ledger through the engine and compare.")
+@ledger.command(
+    "verify",
+    help="Check the ledger's hash chain; replay every ledger through the engine and compare.",
+)
 def ledger_verify() -> None:
+    _verify_chain()
     _verify(rebuild=False)
+
+
+def _verify_chain() -> None:
+    """The ledger's hash chain first (portal.services.ledger_chain): exit 1 naming the first
+    broken link or the entries written around it."""
+    from portal.services import ledger_chain
+
+    engine = _engine(_settings())
+    with _bar("核对账本哈希链 ledger chain", None) as advance:
+        report = ledger_chain.verify(engine, progress=advance)
+    if report.ok:
+        click.echo(
+            f"账本哈希链完整 / the ledger chain is intact: {report.count:,} entries, head "
+            f"{(report.head_hash or '')[:16]}…"
+        )
+        return
+    if report.broken:
+        click.echo(f"账本哈希链断裂 / the ledger chain is broken: {report.broken}")
+    if report.unchained:
+        ids = ", ".join(f"#{i}" for i in report.unchained)
+        click.echo(f"未入链的账本记录 / entries written around the chain: {ids}")
+    click.echo("账本可能被篡改：请保全数据库并报告安全负责人", err=True)
+    raise SystemExit(1)
 
 
 @ledger.command("rebuild", help="Rewrite every cache row that disagrees with the ledger.")

@@ -21,8 +21,8 @@ def _refusal_function() -> None:
     )
 
 
-def append_only(name: str) -> None:
-    """Refuse UPDATE, DELETE, REPLACE/UPSERT and TRUNCATE on ``name``."""
+def append_only(name: str, key: str = "id") -> None:
+    """Refuse UPDATE, DELETE, REPLACE/UPSERT and TRUNCATE on ``name`` (primary key ``key``)."""
     message = f"{name} is append-only: add a row instead"
     if _postgresql():
         _refusal_function()
@@ -42,7 +42,7 @@ def append_only(name: str) -> None:
         )
     op.execute(
         f"CREATE TRIGGER {name}_no_replace BEFORE INSERT ON {name} "
-        f"WHEN EXISTS (SELECT 1 FROM {name} WHERE id = NEW.id) "
+        f"WHEN EXISTS (SELECT 1 FROM {name} WHERE {key} = NEW.{key}) "
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
     )
 
@@ -80,3 +80,48 @@ def drop_frozen(name: str) -> None:
         return
     for action in ("update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS {name}_frozen_{action}")
+
+
+def head_forward_only(name: str) -> None:
+    """A one-row head table whose ``count`` only grows: no DELETE, no TRUNCATE, no second
+    row (REPLACE included), no UPDATE that does not raise the count."""
+    message = f"{name} moves forward only: it anchors a hash chain"
+    if _postgresql():
+        _refusal_function()
+        op.execute(
+            f"CREATE FUNCTION {name}_forward_only() RETURNS trigger AS $$ "
+            f"BEGIN IF TG_OP = 'DELETE' OR NEW.id <> OLD.id OR NEW.count <= OLD.count THEN "
+            f"RAISE EXCEPTION '{message}'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
+        )
+        op.execute(
+            f"CREATE TRIGGER {name}_forward_only BEFORE UPDATE OR DELETE ON {name} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}_forward_only()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION append_only_refused('{message}')"
+        )
+        return
+    op.execute(
+        f"CREATE TRIGGER {name}_forward_only BEFORE UPDATE ON {name} "
+        f"WHEN NEW.id <> OLD.id OR NEW.count <= OLD.count "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
+    op.execute(
+        f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
+    op.execute(
+        f"CREATE TRIGGER {name}_no_replace BEFORE INSERT ON {name} "
+        f"WHEN EXISTS (SELECT 1 FROM {name}) BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
+
+
+def drop_head_forward_only(name: str) -> None:
+    if _postgresql():
+        op.execute(f"DROP TRIGGER IF EXISTS {name}_forward_only ON {name}")
+        op.execute(f"DROP TRIGGER IF EXISTS {name}_no_truncate ON {name}")
+        op.execute(f"DROP FUNCTION IF EXISTS {name}_forward_only()")
+        return
+    for suffix in ("forward_only", "no_delete", "no_replace"):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}_{suffix}")

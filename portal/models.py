@@ -132,6 +132,31 @@ class LedgerEntry(Recorded, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="ledger_entry.id")
 
 
+class LedgerChain(SQLModel, table=True):
+    """The ledger as a hash chain (like the audit log's): one link per entry, in commit
+    order. ``hash`` is the SHA-256 of the entry's content and ``prev_hash``
+    (portal.services.ledger_chain); a receipt's ``data_version`` names the newest link.
+    Append-only; written at commit under ``ledger_head``."""
+
+    __tablename__ = "ledger_chain"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    entry_id: int = Field(foreign_key="ledger_entry.id", unique=True)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class LedgerHead(SQLModel, table=True):
+    """The ledger chain's anchor: how many links, the newest entry and its hash. One row;
+    the database lets it move forward only."""
+
+    __tablename__ = "ledger_head"
+    __table_args__ = (CheckConstraint("id = 1", name="ledger_head_one_row"),)
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    count: int = 0
+    entry_id: int | None = None
+    hash: str = Field(max_length=64)
+
+
 class StatusCache(SQLModel, table=True):
     """Derived from the ledger for fast look-ups; rebuilt and verified by ``portal ledger``."""
 

@@ -10,7 +10,7 @@ in place (spec/DESIGN.md "Admin"). The log is tamper-evident:
 - **Head.** ``audit_head`` (one row, outside the chain) holds the count and the newest
   hash, updated in the transaction that adds entries: deleting the newest entries leaves
   the head ahead of the chain, which ``verify`` reports.
-- **Order and locking.** ``record`` only keeps the entry on the session; the entries are
+- **Order and locking.** ``record`` only queues the entry (portal.services.at_commit); the entries are
   chained and inserted when the transaction commits (``before_commit``), after its last
   flush, under a lock on the head row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has
   one writer at a time). The head is therefore the last lock any transaction takes, and a
@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, insert, inspect, select, update
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session as ModelSession
 from sqlmodel import SQLModel, col
@@ -42,6 +42,7 @@ from sqlmodel import select as model_select
 
 from portal.clock import CHINA
 from portal.models import AuditHead, AuditLog, QueryLog, table
+from portal.services import at_commit
 
 GENESIS = "0" * 64
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ _HIDDEN = ("_hash", "digest", "_sealed", "secret", "token")
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _instant(at: datetime) -> str:
+def instant(at: datetime) -> str:
     """One spelling of a moment, whatever the database hands back (SQLite: naive UTC)."""
     utc = at.replace(tzinfo=UTC) if at.utcoffset() is None else at.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -74,7 +75,7 @@ def entry_hash(
     """The SHA-256 (hex) of an entry's content and its predecessor's hash."""
     content = {
         "seq": seq,
-        "at": _instant(at),
+        "at": instant(at),
         "actor": actor,
         "action": action,
         "entity": entity,
@@ -87,12 +88,6 @@ def entry_hash(
 
 
 # --- writing --------------------------------------------------------------------------------
-
-
-@dataclass
-class _Pending:
-    row: dict[str, Any]
-    transaction: SessionTransaction  # innermost at the time: a savepoint's rollback drops it
 
 
 def record(
@@ -112,12 +107,9 @@ def record(
     the table (a query in the same transaction does not see it)."""
     if at.utcoffset() is None:
         raise ValueError("audit entries need an aware time (datetime.now(UTC))")
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    if transaction is None:
-        transaction = session.begin()
     row = {"at": at, "actor": actor, "action": action, "entity": entity,
            "entity_id": entity_id, "reason": reason, "detail": detail}  # fmt: skip
-    session.info.setdefault(_PENDING, []).append(_Pending(row, transaction))
+    at_commit.queue(session, "audit", row)
 
 
 def append(conn: Connection, rows: Iterable[dict[str, Any]]) -> int:
@@ -143,47 +135,8 @@ def append(conn: Connection, rows: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def _write_pending(session: Session) -> None:
-    pending: list[_Pending] | None = session.info.get(_PENDING)
-    if not pending or session.in_nested_transaction():
-        return  # a savepoint's release: its entries go in with the outer commit
-    session.flush()  # everything else first: the head is the last lock taken
-    rows = [p.row for p in pending]
-    pending.clear()
-    append(session.connection(), rows)
-
-
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending: list[_Pending] | None = session.info.get(_PENDING)
-    if pending:
-        pending[:] = [p for p in pending if not _within(p.transaction, previous_transaction)]
-
-
-def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-def _unwritten_after_commit(session: Session) -> None:
-    """Only reachable by committing the outer transaction while a savepoint is still open
-    (``before_commit`` then looks like a savepoint's): say so loudly."""
-    if session.info.get(_PENDING) and not session.in_nested_transaction():
-        log.error("audit entries not written: the transaction was committed with a savepoint "
-                  "open; commit or roll back savepoints first")  # fmt: skip
-
-
-def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # committed (written above) or not: nothing stays
-        session.info.pop(_PENDING, None)
-
-
-event.listen(Session, "before_commit", _write_pending)
-event.listen(Session, "after_commit", _unwritten_after_commit)
-event.listen(Session, "after_soft_rollback", _drop_rolled_back)
-event.listen(Session, "after_transaction_end", _forget_at_end)
+# The audit head is the last lock a transaction takes (portal.services.at_commit).
+at_commit.writer("audit", 100, append)
 
 
 _MODELS: dict[str, type[Any]] = {}

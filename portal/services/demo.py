@@ -33,7 +33,8 @@ from portal.models import (
     table,
 )
 from portal.services import audit as audit_chain
-from portal.services import cache
+from portal.services import cache, ledger_chain
+from portal.services.ledger_chain import COLUMNS
 from scoring.engine import evaluate
 from scoring.model import Appeal, Event, Repair, Restore, Score
 from scoring.rulesets import practitioner_ruleset
@@ -214,6 +215,8 @@ def generate(
                                  ("notice", notices), ("status_cache", caches)):  # fmt: skip
                 if bucket and (force or len(bucket) >= batch):
                     conn.execute(tables[name].insert(), bucket)
+                    if name == "ledger_entry":  # chained in id order (ledger_chain)
+                        ledger_chain.append(conn, [{c: r.get(c) for c in COLUMNS} for r in bucket])
                     bucket.clear()
 
         pharmacy_index = 0

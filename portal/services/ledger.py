@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from portal.clock import china_today
 from portal.models import Decision, LedgerEntry, Practitioner, Registration, StatusCache
-from portal.services import cache, webhooks
+from portal.services import cache, ledger_chain, webhooks
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit, get_institution, get_practitioner
 from scoring.engine import Timeline, evaluate
@@ -186,6 +186,7 @@ def append(
     )
     session.add(entry)
     session.flush()
+    ledger_chain.queue(session, entry)
     audit(session, act, f"ledger_{kind}", "ledger_entry", entry.id, practitioner=person.id)
     return entry
 
