@@ -23,6 +23,7 @@ from admin.routes import ROUTER as ADMIN_ROUTER
 from portal.clock import china_today
 from portal.crypto import csrf_secret
 from portal.db import make_engine
+from portal.services.receipts import ensure_key
 from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
 from portal.services.webhooks import deliver
@@ -74,6 +75,8 @@ def create_app(
         # long as the process: keep it out of the collector's full passes, which otherwise
         # show as tail latency under load.
         check_secret(engine, settings.secret)  # never serve data sealed under another key
+        with engine.begin() as conn:  # a first receipt key, random, when there is none
+            ensure_key(conn, settings.secret)
         gc.collect()
         gc.freeze()
         if background:

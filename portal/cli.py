@@ -434,6 +434,37 @@ def users_deactivate(username: str) -> None:
     click.echo(f"已停用 / deactivated {username}; its sessions have ended")
 
 
+@main.group(help="The keys that sign check receipts.")
+def keys() -> None:
+    pass
+
+
+@keys.command("rotate", help="Retire the current receipt key and make a new one.")
+def keys_rotate() -> None:
+    """Old receipts keep verifying: the retired key stays in /.well-known/jwks.json with its
+    ``valid_to``. The change is in the audit log."""
+    import getpass
+    import json as json_module
+    from datetime import UTC
+
+    from portal.services import audit as chain
+    from portal.services.receipts import make_key
+
+    settings = _settings()
+    engine = _engine(settings)
+    actor = f"cli:{getpass.getuser()}"
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        kid = make_key(conn, settings.secret, actor, now)
+        chain.append(
+            conn,
+            [{"at": now, "actor": actor, "action": "receipt_key_rotate", "entity": "receipt_key",
+              "entity_id": None, "reason": "portal keys rotate",
+              "detail": json_module.dumps({"kid": kid})}],
+        )  # fmt: skip
+    click.echo(f"新的凭证签名密钥 / new receipt key: {kid}（旧密钥保留在 JWKS 中供核验旧凭证）")
+
+
 @main.group(help="The audit log: a hash chain anchored by its head.")
 def audit() -> None:
     pass

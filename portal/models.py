@@ -327,6 +327,36 @@ class WebhookOutbox(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
 
 
+class ReceiptKey(SQLModel, table=True):
+    """A key that signs check receipts (Ed25519, RFC 8037). The private half is sealed
+    (AES-GCM under PORTAL_SECRET, context ``receipt_key:<kid>``); the public half is
+    published in the JWKS. ``valid_to`` is set when the key is retired (``portal keys
+    rotate``); retired keys stay listed so old receipts still verify."""
+
+    __tablename__ = "receipt_key"
+    id: int | None = Field(default=None, primary_key=True)
+    kid: str = Field(max_length=40, unique=True)
+    public_x: str = Field(max_length=64)
+    private_sealed: str = Field(sa_type=Text)
+    valid_from: datetime
+    valid_to: datetime | None = None
+    created_by: str = Field(max_length=64)
+
+
+class Receipt(SQLModel, table=True):
+    """A signed check receipt as issued (spec/DESIGN.md "Receipts"). Append-only: a receipt
+    never changes; a later correction shows on its page beside it."""
+
+    __tablename__ = "receipt"
+    id: str = Field(primary_key=True, max_length=32)
+    code: str = Field(max_length=16, index=True)
+    on: date
+    purpose: str = Field(default="", max_length=200)
+    kid: str = Field(max_length=40)
+    jws: str = Field(sa_type=Text)
+    issued_at: datetime
+
+
 class UserAccount(SQLModel, table=True):
     """An officer's or institution administrator's account: one post, one set of rights
     (National-Procedure Art. 56; Hainan-Rules Art. 32, 34). Roles: portal.services.roles."""

@@ -136,6 +136,7 @@ RATE_LIMITS = {
     "api": ("PORTAL_API_PER_MINUTE", 1200, 60.0),
     "api_burst": ("PORTAL_API_PER_SECOND", 100, 1.0),
     "feeds": ("PORTAL_FEEDS_PER_MINUTE", 60, 60.0),
+    "receipts": ("PORTAL_RECEIPTS_PER_MINUTE", 20, 60.0),  # each one writes a row
     "static": ("PORTAL_STATIC_PER_MINUTE", 600, 60.0),
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import time
@@ -94,6 +95,34 @@ def parse_region(text: str | None) -> str:
     if not (text.isascii() and text.isdigit() and len(text) in (2, 4, 6)):
         raise BadInput("region", "region 应为 2、4 或 6 位行政区划代码")
     return text
+
+
+def require_json(request: Request[Any, Any, Any]) -> None:
+    """A JSON route's body: ``Content-Type: application/json``, not compressed (else 415)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise BadInput("content-type", "请求体应为 JSON（Content-Type: application/json）", 415)
+    coding = request.headers.get("content-encoding", "identity").strip().lower()
+    if coding not in ("", "identity"):
+        raise BadInput("content-encoding", "请求体不应压缩（不支持 Content-Encoding）", 415)
+
+
+def json_object(raw: bytes, most: int, fields: tuple[str, ...], example: str) -> dict[str, Any]:
+    """A UTF-8 JSON object of at most ``most`` bytes with no fields but ``fields``."""
+    if len(raw) > most:
+        raise BadInput(None, f"请求体不能超过 {most // 1024} KB", status=413)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadInput("body", "请求体应为 UTF-8 编码的 JSON") from None
+    except (ValueError, RecursionError):
+        raise BadInput("body", "请求体不是有效的 JSON") from None
+    if not isinstance(data, dict):
+        raise BadInput("body", f"请求体应为 JSON 对象 {example}")
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise BadInput(unknown[0], f"未知字段 {unknown[0]}；允许的字段：{'、'.join(fields)}")
+    return data
 
 
 def parse_text(text: str | None, field: str, limit: int) -> str:
@@ -204,6 +233,7 @@ LIMIT_MESSAGES = {
     "api_burst": "请求过于频繁，请降低频率（批量查询每 100 个代码计 1 次）",
     "feeds": "订阅源请求过于频繁，请稍后再试",
     "static": "请求过于频繁，请稍后再试",
+    "receipts": "签发凭证过于频繁，请稍后再试（凭证用于留存核验结果，不必每次查询都签发）",
 }
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from public_site import badges, feeds, pages, status_api
+from public_site import badges, feeds, pages, receipts, status_api
 
-ROUTES = [*pages.ROUTES, *status_api.ROUTES, *badges.ROUTES, *feeds.ROUTES]
+ROUTES = [*pages.ROUTES, *status_api.ROUTES, *badges.ROUTES, *feeds.ROUTES, *receipts.ROUTES]

@@ -50,7 +50,7 @@ MESSAGES = {
 
 
 def _is_json_route(path: str) -> bool:
-    return path.startswith(("/api/", "/feeds/", "/healthz"))
+    return path.startswith(("/api/", "/feeds/", "/healthz", "/.well-known/"))
 
 
 def _csp(path: str) -> str:

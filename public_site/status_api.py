@@ -25,6 +25,7 @@ from public_site.common import (
     SHORT,
     BadInput,
     check_page,
+    json_object,
     jsonable,
     limit,
     micro_cache,
@@ -33,6 +34,7 @@ from public_site.common import (
     parse_int,
     parse_page,
     reader,
+    require_json,
 )
 from public_site.openapi import document as openapi_document
 from public_site.pages import read_filters
@@ -72,19 +74,7 @@ def status_api(
 
 def _batch_request(raw: bytes) -> tuple[list[str], Any]:
     """The body of a batch: UTF-8 JSON ``{"codes": [...], "on"?: "YYYY-MM-DD"}``."""
-    if len(raw) > MAX_BODY:
-        raise BadInput(None, f"请求体不能超过 {MAX_BODY // 1024} KB", status=413)
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadInput("body", "请求体应为 UTF-8 编码的 JSON") from None
-    except (ValueError, RecursionError):
-        raise BadInput("body", "请求体不是有效的 JSON") from None
-    if not isinstance(data, dict):
-        raise BadInput("body", '请求体应为 JSON 对象 {"codes": [...]}')
-    unknown = sorted(set(data) - {"codes", "on"})
-    if unknown:
-        raise BadInput(unknown[0], f"未知字段 {unknown[0]}；允许的字段：codes、on")
+    data = json_object(raw, MAX_BODY, ("codes", "on"), '{"codes": [...]}')
     codes = data.get("codes")
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise BadInput("codes", "codes 应为医保相关人员代码（字符串）的列表")
@@ -107,12 +97,7 @@ async def status_batch(request: Request[Any, Any, Any]) -> Any:
     unknown codes, ``invalid: true`` for malformed ones). Request body:
     ``{"codes": ["D43010200001", ...], "on": "YYYY-MM-DD"}`` (``on`` optional)."""
     limit(request, "api")  # first: a refused request counts too
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise BadInput("content-type", "请求体应为 JSON（Content-Type: application/json）", 415)
-    coding = request.headers.get("content-encoding", "identity").strip().lower()
-    if coding not in ("", "identity"):
-        raise BadInput("content-encoding", "请求体不应压缩（不支持 Content-Encoding）", 415)
+    require_json(request)
     codes, on = _batch_request(await request.body())
     if len(codes) > 100:
         limit(request, "api", math.ceil(len(codes) / 100) - 1)

@@ -10,13 +10,13 @@ in place (spec/DESIGN.md "Admin"). The log is tamper-evident:
 - **Head.** ``audit_head`` (one row, outside the chain) holds the count and the newest
   hash, updated in the transaction that adds entries: deleting the newest entries leaves
   the head ahead of the chain, which ``verify`` reports.
-- **Order and locking.** ``record`` only queues the entry (portal.services.at_commit); the entries are
-  chained and inserted when the transaction commits (``before_commit``), after its last
-  flush, under a lock on the head row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has
-  one writer at a time). The head is therefore the last lock any transaction takes, and a
-  transaction holding it waits for nothing else: it cannot deadlock with the person and
-  application row locks the services take earlier. Entries of a savepoint that is rolled
-  back, or of a transaction that is, are dropped with it.
+- **Order and locking.** ``record`` only queues the entry (portal.services.at_commit); the
+  entries are chained and inserted when the transaction commits (``before_commit``), after
+  its last flush, under a lock on the head row (``SELECT … FOR UPDATE`` on PostgreSQL;
+  SQLite has one writer at a time). The head is therefore the last lock any transaction
+  takes, and a transaction holding it waits for nothing else: it cannot deadlock with the
+  person and application row locks the services take earlier. Entries of a savepoint that is
+  rolled back, or of a transaction that is, are dropped with it.
 - **Append-only.** The database refuses UPDATE, DELETE, REPLACE/UPSERT and TRUNCATE on
   ``audit_log`` and ``query_log``; the head moves forward only (migration 0008).
 

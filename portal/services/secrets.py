@@ -12,7 +12,7 @@ from sqlmodel import select
 from portal.crypto import SealError, seal, secret_check, unseal
 from portal.db import session_scope
 from portal.identifiers import id_digest
-from portal.models import PortalMeta, Practitioner
+from portal.models import PortalMeta, Practitioner, ReceiptKey
 from portal.services.registry import Act, audit
 
 CHECK_KEY = "secret_check"
@@ -72,6 +72,14 @@ def rotate(
             session.add(person)
             if progress and report.practitioners % 1000 == 0:
                 progress(1000)
+        for key in session.exec(select(ReceiptKey)):  # the receipt keys' private halves
+            context = f"receipt_key:{key.kid}"
+            try:
+                key.private_sealed = seal(new, unseal(old, key.private_sealed, context), context)
+            except SealError as exc:
+                raise SecretMismatch(f"receipt key {key.kid} does not open") from exc
+            session.add(key)
+            report.resealed += 1
         row = session.get(PortalMeta, CHECK_KEY)
         assert row is not None
         row.value = secret_check(new)

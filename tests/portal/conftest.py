@@ -78,6 +78,11 @@ class Cast:
 
 @pytest.fixture
 def cast(session: Session) -> Cast:
+    return make_cast(session)
+
+
+def make_cast(session: Session) -> Cast:
+    """Two hospitals, three pharmacies, a doctor at both hospitals, a nurse, a principal."""
     c = Cast()
     create_institution(
         session,
