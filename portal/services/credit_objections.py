@@ -481,3 +481,10 @@ def answer_document(session: Session, objection: CreditObjection) -> bytes:
             answered_on=objection.answered_on,
         )
     )
+
+
+def all_objections(session: Session, limit: int = 500) -> list[CreditObjection]:
+    """Every objection, newest first (the queue's "all" view)."""
+    return list(
+        session.exec(select(CreditObjection).order_by(col(CreditObjection.id).desc()).limit(limit))
+    )
