@@ -75,7 +75,7 @@ def objection_answer_pdf(a: ObjectionAnswer) -> bytes:
     result = "异议成立" if a.upheld else "异议不成立"
     sheet.text(f"经审核，{result}。{a.answer}", indent=2, before=1)
     if a.correction:
-        sheet.text(f"信用档案已作如下处理：{a.correction}", indent=2, before=1)
+        sheet.text(f"信用档案已作如下处理：{a.correction}。", indent=2, before=1)
     sheet.text(
         "依据《湖南省医疗保障信用管理办法》第二十四条，现将处理结果书面告知。",
         indent=2,
