@@ -488,3 +488,19 @@ def all_objections(session: Session, limit: int = 500) -> list[CreditObjection]:
     return list(
         session.exec(select(CreditObjection).order_by(col(CreditObjection.id).desc()).limit(limit))
     )
+
+
+def listings_under_objection(session: Session, listing_ids: list[int]) -> set[int]:
+    """Which blacklist listings rest on an item with an open objection: a public page that
+    shows the listing marks it "异议处理中" (Art. 24 para. 3) — for the blacklist pages."""
+    from portal.credit_models import BlacklistListing
+
+    if not listing_ids:
+        return set()
+    rows = session.exec(
+        select(BlacklistListing.id, BlacklistListing.item_id).where(
+            col(BlacklistListing.id).in_(listing_ids)
+        )
+    ).all()
+    marked = under_objection(session, [i for _, i in rows if i is not None])
+    return {lid for lid, i in rows if lid is not None and i in marked}

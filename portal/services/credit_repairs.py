@@ -112,6 +112,12 @@ def _target(session: Session, item_id: int | None, listing_id: int | None) -> Ta
         item_id = listing.item_id
     if item_id is None:
         raise ServiceError("item_id", "请指明申请修复的失信信息")
+    if listing is None:  # an item behind a listing in publication is repaired with it
+        listing = session.exec(
+            select(BlacklistListing)
+            .where(BlacklistListing.item_id == item_id)
+            .where(BlacklistListing.state == "listed")
+        ).first()
     item = live_item(session, item_id)
     if item.polarity != "bad" or item.withdrawn:
         raise ServiceError("item_id", "只有现行的失信信息才能申请信用修复")

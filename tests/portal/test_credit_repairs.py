@@ -145,3 +145,29 @@ def test_refusal_needs_reasons_and_prints_them(session: Session, cast: Cast) -> 
     assert repairs.repaired_on(session, [refused.item_id or 0]) == {}
     text = text_of(repairs.decision_document(session, refused))
     assert "不予信用修复决定书" in text and "违规费用尚未全部退回" in text
+
+
+def test_a_listed_item_is_repaired_with_its_listing(session: Session, cast: Cast) -> None:
+    from portal.credit_models import BlacklistListing
+    from portal.services import credit_objections as objections
+
+    item = bad_item(session, cast.doctor, category="dishonest_list", serious=True,
+                    occurred_on=date(2025, 1, 10))  # fmt: skip
+    listing = BlacklistListing(
+        subject_kind="practitioner", subject_key=cast.doctor, name="张伟", region="430102",
+        item_id=item.id, grounds="终止医保支付资格", basis="湖南信用办法第三十三条",
+        authority="长沙市医疗保障局", state="listed", proposed_on=date(2025, 1, 2),
+        listed_on=date(2025, 1, 20), **CREDIT.stamp(),
+    )  # fmt: skip
+    session.add(listing)
+    session.flush()
+    with pytest.raises(ServiceError, match=r"12 个月.*2026-01-20"):
+        apply(session, item, applied_on=date(2026, 1, 15))  # a year from the listing decision
+    repair = apply(session, item, applied_on=date(2026, 1, 20))
+    assert repair.listing_id == listing.id  # type: ignore[attr-defined]
+    objections.file_objection(
+        session, CREDIT, item_id=item.id, subject_kind="practitioner", subject_key=cast.doctor,
+        ground="infringed", statement="公示范围超出规定", applicant="张伟",
+        filed_on=date(2026, 1, 21),
+    )  # fmt: skip
+    assert objections.listings_under_objection(session, [listing.id or 0]) == {listing.id}
