@@ -121,3 +121,16 @@ async def test_papers_only_to_credit_officers_after_a_purpose(
     await site.post("/admin/logout", data={"_csrf_token": csrf_of(site)})
     stranger = await site.get(paper, params={"purpose": "随便看看"}, follow_redirects=False)
     assert stranger.status_code == 303 and stranger.content != PDF
+
+
+async def test_large_papers_within_the_limit_and_oversize_refused(
+    site: AsyncTestClient[Any], admin_url: str, places: Places, as_user: Any
+) -> None:
+    item, _ = seed(admin_url, places.changsha_doctor, objection=False)
+    client = await as_user("chenjing")
+    big = PDF + b"0" * (10 * 1024 * 1024)  # just over 10 MB
+    over = await apply(client, item, files=papers(("整改材料.pdf", big, "application/pdf")))
+    assert over.status_code == 400 and "超过 10 MB" in over.text
+    scan = PDF + b"0" * (3 * 1024 * 1024)  # above the admin's usual 1 MB body limit
+    done = await apply(client, item, files=papers(("整改材料.pdf", scan, "application/pdf")))
+    assert done.status_code == 303
