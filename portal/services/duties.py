@@ -83,6 +83,7 @@ def due_items(session: Session, scope: Scope, today: date, horizon: int = 30) ->
     items = _case_duties(session, places, today, horizon)
     items += _delivery_duties(session, places)
     items += _application_duties(session, _people_in_scope(session, places))
+    items += credit_objection_duties(session, scope)
     return sorted(items, key=lambda d: (d.due is None, d.due or date.max, d.kind))
 
 
@@ -259,3 +260,33 @@ def counts_by_region(session: Session, scope: Scope) -> list[tuple[str, dict[str
         if institution_id in places:
             out.setdefault(places[institution_id].region[:4], Counter())[status] += int(n)
     return [(region, dict(c)) for region, c in sorted(out.items())]
+
+
+def credit_objection_duties(session: Session, scope: Scope) -> list[Duty]:
+    """Open objections to credit information, due in 3 or 5 working days (Hunan-Credit
+    Art. 24): late ones and those due today head the dashboard with the rest."""
+    from portal.services.credit_objections import open_objections, subject_ref
+    from portal.services.errors import NotFound
+
+    items = []
+    for objection in open_objections(session):
+        try:
+            ref = subject_ref(session, objection.subject_kind, objection.subject_key)
+        except NotFound:
+            continue
+        if scope.institution:
+            if scope.institution not in ref.institution_codes:
+                continue
+        elif not ref.region.startswith(scope.region):
+            continue
+        items.append(
+            Duty(
+                "credit_objection",
+                "信用信息异议待处理",
+                objection.due_on,
+                "Hunan-Credit Art. 24",
+                f"/admin/credit/objections/{objection.id}",
+                f"{ref.name}（{ref.key}）",
+            )
+        )
+    return items
