@@ -274,7 +274,7 @@ def _attachment(
             return page(request, "admin/credit_repair_purpose.html", officer, status_code=400,
                         r=repair, paper=paper, error=exc.message, purpose=purpose,
                         roles_zh=ROLES_ZH)  # fmt: skip
-        content = repairs.open_attachment(paper, request.app.state.settings.secret)
+        content = repairs.open_attachment(session, paper, request.app.state.settings.secret)
     return Response(
         content,
         media_type=paper.content_type,

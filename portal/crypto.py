@@ -69,3 +69,19 @@ def csrf_secret(secret: str) -> str:
     """The admin's CSRF key: derived from PORTAL_SECRET, never the secret itself."""
     key = HKDF(hashes.SHA256(), length=32, salt=None, info=b"medins-portal/csrf/v1")
     return key.derive(secret.encode("utf-8")).hex()
+
+
+def seal_bytes(key: bytes, content: bytes, context: str) -> bytes:
+    """Encrypt bytes under a data key (not the secret): nonce ‖ ciphertext ‖ tag. Large,
+    append-only data (attachments) is sealed this way, under a key that is itself sealed
+    with the secret (``portal.services.secrets.file_key``), so a new secret re-seals one
+    key, not every file."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, content, context.encode("utf-8"))
+
+
+def unseal_bytes(key: bytes, sealed: bytes, context: str) -> bytes:
+    try:
+        return AESGCM(key).decrypt(sealed[:12], sealed[12:], context.encode("utf-8"))
+    except (InvalidTag, ValueError) as exc:
+        raise SealError("the file does not open with this key") from exc

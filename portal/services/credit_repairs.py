@@ -19,7 +19,6 @@ marks the item "YYYY年MM月DD日修复" (:func:`repair_mark`) and its publicati
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Sequence
@@ -34,10 +33,11 @@ from portal.credit_models import (
     CreditItem,
     CreditRepair,
 )
-from portal.crypto import seal, unseal
+from portal.crypto import seal_bytes, unseal_bytes
 from portal.services.credit_objections import RULESET, china_day, live_item, subject_ref
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit
+from portal.services.secrets import file_key
 from scoring.dates import months_period_end
 from scoring.rulesets import credit_ruleset
 
@@ -226,19 +226,10 @@ def _context(repair_id: int, role: str, digest: str) -> str:
     return f"credit_attachment.content:{repair_id}:{role}:{digest}"
 
 
-def seal_bytes(secret: str, content: bytes, context: str) -> bytes:
-    """The bytes sealed as :func:`portal.crypto.seal` seals text (over their base64)."""
-    return seal(secret, base64.b64encode(content).decode("ascii"), context).encode("ascii")
-
-
-def unseal_bytes(secret: str, sealed: bytes, context: str) -> bytes:
-    return base64.b64decode(unseal(secret, sealed.decode("ascii"), context))
-
-
-def open_attachment(attachment: CreditAttachment, secret: str) -> bytes:
+def open_attachment(session: Session, attachment: CreditAttachment, secret: str) -> bytes:
     """The file's bytes; the caller has checked the right and written the query log."""
     content = unseal_bytes(
-        secret,
+        file_key(session, secret),
         attachment.content_sealed,
         _context(attachment.repair_id, attachment.role, attachment.sha256),
     )
@@ -316,6 +307,7 @@ def apply_credit_repair(
     )
     session.add(repair)
     session.flush()
+    key = file_key(session, secret)
     for upload, name, kind in checked:
         digest = hashlib.sha256(upload.content).hexdigest()
         session.add(
@@ -327,7 +319,7 @@ def apply_credit_repair(
                 size=len(upload.content),
                 sha256=digest,
                 content_sealed=seal_bytes(
-                    secret, upload.content, _context(repair.id or 0, upload.role, digest)
+                    key, upload.content, _context(repair.id or 0, upload.role, digest)
                 ),
                 **act.stamp(),
             )

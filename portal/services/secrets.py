@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, inspect
-from sqlmodel import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from portal.crypto import SealError, seal, secret_check, unseal
 from portal.db import session_scope
@@ -80,6 +83,15 @@ def rotate(
                 raise SecretMismatch(f"receipt key {key.kid} does not open") from exc
             session.add(key)
             report.resealed += 1
+        sealed_key = session.get(PortalMeta, FILE_KEY)
+        if sealed_key is not None:  # the data key of attachments (their bytes stay as they are)
+            try:
+                plain = unseal(old, sealed_key.value, FILE_KEY_CONTEXT)
+            except SealError as exc:
+                raise SecretMismatch("the file key does not open") from exc
+            sealed_key.value = seal(new, plain, FILE_KEY_CONTEXT)
+            session.add(sealed_key)
+            report.resealed += 1
         row = session.get(PortalMeta, CHECK_KEY)
         assert row is not None
         row.value = secret_check(new)
@@ -119,3 +131,23 @@ def _reseal(person: Practitioner, old: str, new: str, report: RotateReport) -> N
     else:
         person.id_digest = f"unknown:{code}"
         report.unknown_digests += 1
+
+
+FILE_KEY = "file_key"
+FILE_KEY_CONTEXT = "portal_meta.file_key"
+
+
+def file_key(session: Session, secret: str) -> bytes:
+    """The data key that seals attachments (portal.crypto.seal_bytes), itself sealed with
+    the secret in ``portal_meta``; made (random) on first use."""
+    row = session.get(PortalMeta, FILE_KEY)
+    if row is None:
+        try:
+            with session.begin_nested():
+                fresh = base64.b64encode(os.urandom(32)).decode("ascii")
+                session.add(PortalMeta(key=FILE_KEY, value=seal(secret, fresh, FILE_KEY_CONTEXT)))
+        except IntegrityError:  # another request made it first
+            pass
+        row = session.get(PortalMeta, FILE_KEY)
+        assert row is not None
+    return base64.b64decode(unseal(secret, row.value, FILE_KEY_CONTEXT))

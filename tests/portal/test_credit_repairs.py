@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from portal.credit_models import CreditAttachment, CreditItem
+from portal.crypto import SealError
 from portal.services import credit_repairs as repairs
 from portal.services.errors import ServiceError
 from portal.services.registry import Act
@@ -92,7 +93,7 @@ def test_attachments_sealed_with_their_digest(session: Session, cast: Cast) -> N
     form = stored[0]
     assert isinstance(form, CreditAttachment) and PDF not in form.content_sealed
     assert form.sha256 == hashlib.sha256(PDF).hexdigest() and form.size == len(PDF)
-    assert repairs.open_attachment(form, SECRET) == PDF
+    assert repairs.open_attachment(session, form, SECRET) == PDF
     assert stored[1].content_type == "image/png"
 
 
@@ -171,3 +172,18 @@ def test_a_listed_item_is_repaired_with_its_listing(session: Session, cast: Cast
         filed_on=date(2026, 1, 21),
     )  # fmt: skip
     assert objections.listings_under_objection(session, [listing.id or 0]) == {listing.id}
+
+
+def test_attachments_still_open_after_a_new_secret(session: Session, cast: Cast) -> None:
+    """Attachments are append-only: a new secret re-seals their data key, not each file."""
+    from portal.services.secrets import rotate
+
+    repair = apply(session, bad_item(session, cast.doctor))
+    session.commit()
+    new_secret = "another-secret-for-the-attachments"
+    rotate(session.get_bind(), SECRET, new_secret)  # type: ignore[arg-type]
+    session.expire_all()
+    form = repairs.attachments_of(session, repair.id)[0]  # type: ignore[arg-type]
+    assert repairs.open_attachment(session, form, new_secret) == PDF
+    with pytest.raises(SealError):
+        repairs.open_attachment(session, form, SECRET)
