@@ -7,6 +7,7 @@ import gc
 import logging
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import anyio
 from litestar import Litestar
@@ -16,6 +17,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Send
 from sqlalchemy import Engine
 
 from admin.errors import EXCEPTION_HANDLERS as ADMIN_EXCEPTION_HANDLERS
@@ -59,6 +61,31 @@ async def _background(engine: Engine) -> None:
         await asyncio.sleep(30)
 
 
+class Portal(Litestar):
+    """The app, answering ``HEAD`` on every ``GET`` route (spec/DESIGN.md: same headers, no
+    body). Litestar routes HEAD only to handlers declared for it, so a HEAD request is run
+    as the GET it stands for, before routing, and its body is dropped on the way out: the
+    headers (Content-Length, ETag, Cache-Control...) are exactly the GET's."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+            await super().__call__(scope, receive, _without_body(send))
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _without_body(send: Send) -> Send:
+    async def head_send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return  # every chunk but the last is dropped; the last goes out empty
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return head_send
+
+
 def create_app(
     settings: Settings | None = None,
     background: bool = False,
@@ -91,7 +118,7 @@ def create_app(
         engine.dispose()
         reads.dispose()
 
-    app = Litestar(
+    app = Portal(
         route_handlers=[
             *PUBLIC_ROUTES,
             ADMIN_ROUTER,
