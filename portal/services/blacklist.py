@@ -76,6 +76,17 @@ EVENT_ZH = {
     "corrected": "更正",
     "withdrawn": "撤销",
 }
+KIND_ZH = {  # Hunan-Credit Art. 3
+    "designated_hospital": "定点医疗机构",
+    "designated_pharmacy": "定点零售药店",
+    "insured_employer": "参保单位",
+    "third_party_agency": "第三方服务机构",
+    "pharma_company": "医药企业",
+    "other_institution": "其他机构",
+    "practitioner": "医保相关人员",
+    "insured_person": "参保人",
+    "other_individual": "其他个人",
+}
 ROLE_ZH = {  # Hunan-Credit Art. 33(4)
     "legal_representative": "法定代表人",
     "principal": "主要负责人",
@@ -236,11 +247,14 @@ def propose(
     return listing
 
 
-def propose_terminated(session: Session, act: Act, today: date) -> list[BlacklistListing]:
+def propose_terminated(
+    session: Session, act: Act, today: date, limit: int | None = None
+) -> list[BlacklistListing]:
     """Every practitioner terminated by a published decision (a termination notice issued
     on or before ``today``) is proposed for listing (Hunan-Rules Art. 17), due within 20
     working days of the termination decision (``due_on``, RULES §6). Idempotent: origin
-    ``decision:<decision id>:<national code>``. Only rulesets that have the step (Hunan)."""
+    ``decision:<decision id>:<national code>``. Only rulesets that have the step (Hunan).
+    Proposed on the day the termination notice was issued (made public)."""
     rows = session.exec(
         select(Notice, Decision, Practitioner, Institution)
         .join(Decision, col(Decision.id) == Notice.decision_id)
@@ -249,6 +263,7 @@ def propose_terminated(session: Session, act: Act, today: date) -> list[Blacklis
         .where(Notice.status == "terminated")
         .where(Notice.issued_on <= today)
         .order_by(col(Notice.id))
+        .limit(limit)
     ).all()
     made = []
     for notice, decision, person, place in rows:
@@ -273,8 +288,8 @@ def propose_terminated(session: Session, act: Act, today: date) -> list[Blacklis
                 subject_key=person.national_code,
                 grounds=grounds,
                 basis=TERMINATED_BASIS,
-                authority=f"医疗保障行政部门（{place.region}）",
-                proposed_on=max(today, notice.issued_on) if notice.issued_on else today,
+                authority=f"医疗保障行政部门（行政区划 {place.region}）",
+                proposed_on=notice.issued_on,
                 origin=origin,
                 due_on=due,
             )
