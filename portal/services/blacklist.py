@@ -34,10 +34,10 @@ derived from an ID number are named in public by ``BL`` + the listing number ins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from portal.clock import CHINA
@@ -698,3 +698,16 @@ def count_by_state(session: Session) -> dict[str, int]:
         select(BlacklistListing.state, func.count()).group_by(BlacklistListing.state)
     ).all()
     return {state: int(n) for state, n in rows}
+
+
+def daily(engine: Engine, today: date) -> tuple[int, int]:
+    """The day's blacklist work, idempotent (``portal serve`` runs it once a day; also
+    ``portal blacklist propose-terminated`` / ``end-publications``): propose every newly
+    terminated practitioner (Hunan-Rules Art. 17) and end the periods that are over (the
+    ``end_publications`` job). Returns (proposed, ended)."""
+    at = datetime.now(UTC)
+    with Session(engine) as session:
+        proposed = propose_terminated(session, Act("scheduler", at, "终止人员纳入名单"), today)
+        ended = end_publications(session, Act("scheduler", at, "公示期满移出"), today)
+        session.commit()
+    return len(proposed), len(ended)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select as sa_select
@@ -300,3 +301,17 @@ def test_a_subject_has_one_open_listing(session: Session, cast: Cast) -> None:
             authority="z",
             proposed_on=date(2025, 7, 1),
         )
+
+
+def test_the_cli_proposes_and_ends_idempotently(tmp_path: Path) -> None:
+    from tests.portal.test_cli import run
+
+    db = tmp_path / "cli.db"
+    assert run(db, "demo-data", "--practitioners", "400", "--seed", "3").returncode == 0
+    first = run(db, "blacklist", "propose-terminated")
+    assert first.returncode == 0, first.stderr
+    again = run(db, "blacklist", "propose-terminated")
+    assert again.returncode == 0 and "proposed: 0" in again.stdout
+    ended = run(db, "blacklist", "end-publications", "--on", "2099-01-01")
+    assert ended.returncode == 0 and "removed:" in ended.stdout
+    assert "removed: 0" in run(db, "blacklist", "end-publications", "--on", "2099-01-01").stdout
