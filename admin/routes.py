@@ -6,6 +6,7 @@ from litestar import Router
 
 from admin import (
     auth,
+    blacklist,
     cases,
     credit,
     credit_objections,
@@ -25,5 +26,6 @@ ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES, *queues
 ROUTES += [*practitioners.ROUTES, *institutions.ROUTES, *registrations.ROUTES, *notices.ROUTES]
 ROUTES += [*logs.ROUTES, *credit.ROUTES]
 ROUTES += [*credit_objections.ROUTES, *credit_repairs.ROUTES]
+ROUTES += [*blacklist.ROUTES]
 # One router for the admin: its gate runs before every handler (login first, ids bounded).
 ROUTER = Router(path="/", route_handlers=ROUTES, before_request=admin_gate)

@@ -25,6 +25,7 @@ from admin.routes import ROUTER as ADMIN_ROUTER
 from portal.clock import china_today
 from portal.crypto import csrf_secret
 from portal.db import make_engine
+from portal.services import blacklist
 from portal.services.receipts import ensure_key
 from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
@@ -54,6 +55,7 @@ async def _background(engine: Engine) -> None:
             today = china_today()
             if refreshed != today:
                 await anyio.to_thread.run_sync(refresh_statuses, engine, today)
+                await anyio.to_thread.run_sync(blacklist.daily, engine, today)
                 refreshed = today
             await anyio.to_thread.run_sync(deliver, engine)
         except Exception:  # keep serving; the next round tries again

@@ -560,3 +560,40 @@ def credit_evaluate(
     )
     for held in data["held_institutions"]:
         click.echo(f"  待征求意见 held: {held['code']} ({held['region']})")
+
+
+@main.group(help="The blacklist (Hunan-Credit Art. 33-35; Hunan-Rules Art. 17).")
+def blacklist() -> None:
+    pass
+
+
+def _blacklist_day(on: datetime | None, what: str) -> None:
+    from portal.clock import china_today
+    from portal.db import session_scope
+    from portal.services import blacklist as bl
+    from portal.services.registry import Act
+
+    day = on.date() if on else china_today()
+    engine = _engine(_settings())
+    act = Act("cli", datetime.now(UTC), "终止人员纳入名单" if what == "propose" else "公示期满移出")
+    with session_scope(engine, write=True) as session:
+        if what == "propose":
+            made = bl.propose_terminated(session, act, day)
+            click.echo(f"拟列入 / proposed: {len(made)}")
+        else:
+            ended = bl.end_publications(session, act, day)
+            click.echo(f"移出 / removed: {len(ended)}")
+
+
+@blacklist.command(
+    "propose-terminated", help="Propose every terminated practitioner not yet proposed."
+)
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today.")
+def blacklist_propose_terminated(on: datetime | None) -> None:
+    _blacklist_day(on, "propose")
+
+
+@blacklist.command("end-publications", help="Remove the listings whose 3-year period is over.")
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today.")
+def blacklist_end_publications(on: datetime | None) -> None:
+    _blacklist_day(on, "end")

@@ -270,6 +270,7 @@ class BlacklistListing(Recorded, table=True):
     noticed_on: date | None = None
     objection_due_on: date | None = None
     objection: str = Field(default="", sa_type=Text)
+    objection_on: date | None = None  # the day the objection was received (Art. 35)
     objection_answer: str = Field(default="", sa_type=Text)
     document_no: str = Field(default="", max_length=64)
     listed_on: date | None = None

@@ -31,16 +31,25 @@ from public_site.common import (
 )
 
 FEED_FORMATS = {"blacklist": ("json", "csv", "atom"), "disclosures": ("json", "atom")}
+# The DESIGN feed item ("Feeds"), then the listing authority and the kind of subject.
 BLACKLIST_COLUMNS = [
     "id",
-    "national_code",
+    "type",
+    "code",
     "name",
-    "institution",
-    "document_no",
+    "status",
+    "published",
+    "effective",
     "period_start",
+    "period_end",
     "reregister_from",
-    "issued_on",
+    "document_no",
+    "replaces",
+    "subject_kind",
+    "authority",
 ]
+TYPE_ZH = {"listed": "列入名单", "repaired": "信用修复", "removed": "公示期满移出",
+           "corrected": "更正", "withdrawn": "撤销"}  # fmt: skip
 
 
 def _since(text: str | None, latest: int) -> int:
@@ -52,11 +61,29 @@ def _since(text: str | None, latest: int) -> int:
     return int(text)
 
 
+def _blacklist_entry(item: dict[str, Any], base: str) -> str:
+    summary = (
+        f"{item['name']}（{item['code']}）{TYPE_ZH.get(item['type'], item['type'])}"
+        f"，生效 {item['effective']}；{item['document_no']}；{item['authority']}"
+    )
+    link = f"{base}/blacklist"
+    if item.get("subject_kind") == "practitioner":
+        link = f"{base}/practitioners/{item['code']}"
+    return (
+        f"<entry><id>urn:yibao:blacklist:{item['id']}</id>"
+        f"<title>{escape(summary)}</title><updated>{item['published']}T00:00:00+08:00</updated>"
+        f'<link href="{escape(link)}"/><summary>{escape(summary)}</summary></entry>'
+    )
+
+
 def _atom(
     title: str, kind: str, items: list[dict[str, Any]], base: str, self_url: str
 ) -> Response[str]:
     entries = []
     for item in items:
+        if kind == "blacklist":
+            entries.append(_blacklist_entry(item, base))
+            continue
         summary = (
             f"{item['name']}（{item['national_code']}）"
             f"{STATUS_ZH[item.get('status', 'terminated')]}"
@@ -68,7 +95,8 @@ def _atom(
             f'<link href="{escape(base)}/practitioners/{escape(item["national_code"])}"/>'
             f"<summary>{escape(summary)}</summary></entry>"
         )
-    updated = max((i["issued_on"] for i in items), default=china_today())
+    day = "published" if kind == "blacklist" else "issued_on"
+    updated = max((i[day] for i in items), default=china_today())
     body = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
         f"<id>urn:yibao:{kind}</id><title>{escape(title)}</title>"
@@ -86,18 +114,21 @@ def feeds(
     since: FromQuery[str | None] = None,
 ) -> Any:
     """blacklist.json / .csv / .atom and disclosures.json / .atom, with a ``since`` cursor:
-    pass the last ``next_since`` to get only what is new."""
+    pass the last ``next_since`` to get only what is new. The blacklist's items are its
+    public changes (``blacklist_event``: listed, repaired, removed, corrected, withdrawn)."""
     limit(request, "feeds")
     kind, _, fmt = name.partition(".")
     if fmt not in FEED_FORMATS.get(kind, ()):
         raise BadInput("name", f"没有订阅源 {name[:40]}", status=404)
     size = parse_int(request.query_params.get("limit"), "limit", 100, 1, 1000)
     with reader(request).connect() as conn:
-        latest = int(conn.execute(select(func.max(table(Notice).c.id))).scalar() or 0)
-        cursor = _since(since, latest)
         if kind == "blacklist":
-            items = public.blacklist(conn, china_today(), since=cursor, limit=size)
+            today = china_today()
+            cursor = _since(since, public.blacklist_latest(conn, today))
+            items = public.blacklist_events(conn, today, since=cursor, limit=size)
         else:
+            latest = int(conn.execute(select(func.max(table(Notice).c.id))).scalar() or 0)
+            cursor = _since(since, latest)
             items = public.status_changes(conn, since=cursor, limit=size)
     base = base_url(request)
     next_since = items[-1]["id"] if items else cursor

@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 from portal.clock import china_today
 from portal.models import Registration, table
 from portal.services import public
+from portal.services.blacklist import KIND_ZH as SUBJECT_KIND_ZH
+from portal.services.blacklist import ROLE_ZH
 from portal.services.public import Filters
 from public_site.common import (
     NO_STORE,
@@ -195,8 +197,13 @@ def disclosures_page(
 def blacklist_page(request: Request[Any, Any, Any]) -> Template:
     limit(request, "pages")
     with reader(request).connect() as conn:
-        rows = public.blacklist(conn, china_today(), limit=500)
-    return Template(template_name="blacklist.html", context={"rows": rows})
+        today = china_today()
+        rows = public.blacklist(conn, today, limit=500)
+        ended = public.blacklist_recently_ended(conn, today)
+    return Template(
+        template_name="blacklist.html",
+        context={"rows": rows, "ended": ended, "roles": ROLE_ZH, "kinds": SUBJECT_KIND_ZH},
+    )
 
 
 @get("/credit/a-grade", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)

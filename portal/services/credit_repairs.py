@@ -409,10 +409,12 @@ def decide_credit_repair(
         },
     )
     if approved and repair.listing_id is not None:
-        # BLACKLIST-LINK: the repaired item belongs to a blacklist listing; the blacklist
-        # service ends the listing's publication here (state repaired, a "repaired"
-        # blacklist_event, the credit-sharing push). Wired by the lead.
-        pass
+        # The repaired item is a blacklist listing's: its publication ends everywhere
+        # (state repaired, a "repaired" blacklist event for the page, the feeds and the
+        # credit-sharing push; Art. 27).
+        from portal.services import blacklist
+
+        blacklist.end_publication(session, act, repair.listing_id, "repaired", decided_on)
     return repair
 
 

@@ -304,9 +304,40 @@ def generate(
             ):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))  # fmt: skip
+    _blacklist(engine, as_of)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))  # fresh statistics after a bulk load, for the planner
     return summary
+
+
+def _blacklist(engine: Engine, as_of: date, most: int = 60) -> None:
+    """Some terminated practitioners on the blacklist (Hunan-Rules Art. 17): proposed, told
+    the next day (Hunan-Credit Art. 35), listed the day after the objection period where
+    that is before ``as_of``; those listed over 3 years ago removed. The rest stay proposed
+    or noticed, for the admin queue. At most ``most`` proposals (the bulk data stays fast)."""
+    from sqlmodel import Session
+
+    from portal.services import blacklist
+    from portal.services.registry import Act
+
+    def at(day: date) -> Act:
+        return Act(ACTOR, datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC), "演示数据")
+
+    with Session(engine) as session:
+        for n, proposal in enumerate(
+            blacklist.propose_terminated(session, at(as_of), as_of, limit=most)
+        ):
+            told = proposal.proposed_on + timedelta(days=1)
+            if n % 5 == 4 or told > as_of:
+                continue
+            noticed = blacklist.issue_prior_notice(session, at(told), proposal.id or 0, on=told)
+            assert noticed.objection_due_on is not None
+            listed_on = noticed.objection_due_on + timedelta(days=1)
+            if listed_on <= as_of:
+                blacklist.list_subject(session, at(listed_on), proposal.id or 0,
+                                       listed_on=listed_on)  # fmt: skip
+        blacklist.end_publications(session, at(as_of), as_of)
+        session.commit()
 
 
 def _person_history(

@@ -84,6 +84,7 @@ def due_items(session: Session, scope: Scope, today: date, horizon: int = 30) ->
     items += _delivery_duties(session, places)
     items += _application_duties(session, _people_in_scope(session, places))
     items += credit_objection_duties(session, scope)
+    items += blacklist_duties(session, scope, today)
     return sorted(items, key=lambda d: (d.due is None, d.due or date.max, d.kind))
 
 
@@ -289,4 +290,29 @@ def credit_objection_duties(session: Session, scope: Scope) -> list[Duty]:
                 f"{ref.name}（{ref.key}）",
             )
         )
+    return items
+
+
+def blacklist_duties(session: Session, scope: Scope, today: date) -> list[Duty]:
+    """Blacklist steps with a deadline, with the countdown in working days: terminated
+    practitioners listed within 20 working days (Hunan-Rules Art. 17), objections answered
+    within 5 (Hunan-Credit Art. 35). Region scopes only (the institutions do not list)."""
+    from portal.services import blacklist
+
+    if scope.institution:
+        return []
+    items = []
+    for x in blacklist.due_listings(session, lambda region: region.startswith(scope.region)):
+        link, who = f"/admin/credit/blacklist/{x.id}", f"{x.name}（{x.subject_key}）"
+        if x.due_on is not None:
+            left = blacklist.working_days_left(today, x.due_on)
+            left = left or 0
+            count = f"已逾期 {-left} 个工作日" if left < 0 else f"剩 {left} 个工作日"
+            count = "今天到期" if left == 0 else count
+            items.append(Duty("blacklist_list", f"纳入失信联合惩戒对象名单（{count}）", x.due_on,
+                              "Hunan-Rules Art. 17", link, who))  # fmt: skip
+        answer = blacklist.answer_due(x)
+        if answer is not None and not x.objection_answer:
+            items.append(Duty("blacklist_objection", "答复拟列入名单的异议", answer,
+                              "Hunan-Credit Art. 35", link, who))  # fmt: skip
     return items

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
+from portal.credit_models import BlacklistEvent, BlacklistListing
 from portal.models import Decision, Institution, Notice, Practitioner, Registration, table
 from portal.services.lookup import Found, StatusUnknown, cached_status, status_by_code
 from scoring.model import StatusOn
@@ -25,7 +26,6 @@ INST = table(Institution)
 NOTICES = table(Notice)
 DECISIONS = table(Decision)
 PUBLIC_STATUSES = ("suspended", "terminated", "cancelled")
-BLACKLIST_YEARS = 3  # Hunan-Credit Art. 33(1); individuals the same (RULES I-19)
 
 
 @dataclass(frozen=True)
@@ -274,19 +274,121 @@ def _published() -> Any:
     )
 
 
-def blacklist(conn: Connection, on: date, since: int = 0, limit: int = 200) -> list[dict[str, Any]]:
-    """Terminated practitioners in their publication period (Hunan-Rules Art. 17; Hunan-
-    Credit Art. 33; 3 years, RULES I-19), oldest listing first, after the ``since`` cursor."""
-    first = on - timedelta(days=365 * BLACKLIST_YEARS + 1)
+LISTINGS = table(BlacklistListing)
+EVENTS = table(BlacklistEvent)
+RECENTLY_ENDED_DAYS = 30  # how long /blacklist shows "YYYY年MM月DD日修复" or 移出 (a choice)
+
+
+def blacklist(conn: Connection, on: date, limit: int = 500) -> list[dict[str, Any]]:
+    """The blacklist on ``on`` (Hunan-Credit Art. 33-35; Hunan-Rules Art. 17), by
+    construction the replay of ``/feeds/blacklist.json`` (DESIGN "Feeds"): per code, the
+    latest public event with ``effective`` ≤ ``on``, kept when its status is ``listed``
+    and its period (认定之日 ≤ ``on`` < ``period_end``, 3 years, RULES I-19) holds. Newest
+    listing first, with the listing authority."""
+    horizon = _feed_horizon(conn, on)
+    latest = (
+        select(func.max(EVENTS.c.id).label("id"))
+        .where(EVENTS.c.id < horizon, EVENTS.c.effective_on <= on)
+        .group_by(EVENTS.c.code)
+        .subquery()
+    )
     query = (
-        _published()
-        .where(NOTICES.c.status == "terminated")
-        .where(NOTICES.c.issued_on > first, NOTICES.c.issued_on <= on)
-        .where(NOTICES.c.id > since)
-        .order_by(NOTICES.c.id)
+        select(
+            EVENTS.c.listing_id.label("id"),
+            EVENTS.c.subject_kind,
+            EVENTS.c.code,
+            EVENTS.c.name,
+            EVENTS.c.document_no,
+            EVENTS.c.period_start.label("listed_on"),
+            EVENTS.c.period_end.label("publish_until"),
+            LISTINGS.c.role,
+            LISTINGS.c.authority,
+            LISTINGS.c.bar_until,
+        )
+        .join(latest, latest.c.id == EVENTS.c.id)
+        .join(LISTINGS, LISTINGS.c.id == EVENTS.c.listing_id)
+        .where(EVENTS.c.status == "listed")
+        .where(EVENTS.c.period_start <= on, EVENTS.c.period_end > on)
+        .order_by(EVENTS.c.period_start.desc(), EVENTS.c.id.desc())
         .limit(limit)
     )
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def blacklist_recently_ended(conn: Connection, on: date) -> list[dict[str, Any]]:
+    """Listings whose publication ended in the last 30 days: repaired ones carry the mark
+    "YYYY年MM月DD日修复" (Hunan-Credit Art. 27), the others "公示期满移出"; after that they
+    are gone from the page (their events stay in the feed)."""
+    query = (
+        select(
+            EVENTS.c.code,
+            EVENTS.c.name,
+            EVENTS.c.type,
+            EVENTS.c.effective_on,
+            EVENTS.c.document_no,
+            LISTINGS.c.authority,
+        )
+        .join(LISTINGS, LISTINGS.c.id == EVENTS.c.listing_id)
+        .where(EVENTS.c.type.in_(("repaired", "removed")))
+        .where(LISTINGS.c.state == EVENTS.c.type)
+        .where(EVENTS.c.published_on <= on)
+        .where(EVENTS.c.effective_on <= on)
+        .where(EVENTS.c.effective_on > on - timedelta(days=RECENTLY_ENDED_DAYS))
+        .order_by(EVENTS.c.effective_on.desc(), EVENTS.c.id.desc())
+    )
+    rows = []
+    for r in conn.execute(query):
+        row = dict(r._mapping)
+        day = row["effective_on"]
+        row["mark"] = (
+            f"{day.year}年{day.month:02d}月{day.day:02d}日修复"
+            if row["type"] == "repaired"
+            else "公示期满移出"
+        )
+        rows.append(row)
+    return rows
+
+
+def _feed_horizon(conn: Connection, on: date) -> int:
+    """The feed stops before the first event published after ``on``: a cursor never passes
+    an event that is not public yet (ids grow; publication days almost always do)."""
+    first = conn.execute(select(func.min(EVENTS.c.id)).where(EVENTS.c.published_on > on)).scalar()
+    return int(first) if first is not None else 2**62
+
+
+def blacklist_latest(conn: Connection, on: date) -> int:
+    """The newest event id the feed shows on ``on`` (the largest valid cursor)."""
+    horizon = _feed_horizon(conn, on)
+    latest = conn.execute(select(func.max(EVENTS.c.id)).where(EVENTS.c.id < horizon)).scalar()
+    return int(latest or 0)
+
+
+def blacklist_events(
+    conn: Connection, on: date, since: int = 0, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The blacklist feed: every public change (listed, repaired, removed, corrected,
+    withdrawn) after the ``since`` cursor, in the DESIGN item shape, with the listing
+    authority; nothing published after ``on``."""
+    horizon = _feed_horizon(conn, on)
+    query = (
+        select(EVENTS, LISTINGS.c.authority)
+        .join(LISTINGS, LISTINGS.c.id == EVENTS.c.listing_id)
+        .where(EVENTS.c.id > since, EVENTS.c.id < horizon)
+        .order_by(EVENTS.c.id)
+        .limit(limit)
+    )
+    items = []
+    for r in conn.execute(query):
+        m = r._mapping
+        items.append({
+            "id": m["id"], "type": m["type"], "code": m["code"], "name": m["name"],
+            "status": m["status"], "published": m["published_on"],
+            "effective": m["effective_on"], "period_start": m["period_start"],
+            "period_end": m["period_end"], "reregister_from": None,
+            "document_no": m["document_no"], "replaces": m["replaces_id"],
+            "subject_kind": m["subject_kind"], "authority": m["authority"],
+        })  # fmt: skip
+    return items
 
 
 def status_changes(conn: Connection, since: int = 0, limit: int = 200) -> list[dict[str, Any]]:

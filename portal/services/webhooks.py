@@ -33,6 +33,10 @@ OUTBOX = table(WebhookOutbox)
 FOLLOWS = table(WebhookFollow)
 SUBSCRIPTIONS = table(WebhookSubscription)
 MAX_BACKOFF = timedelta(hours=6)
+# A subscription following this "code" gets every blacklist event (the provincial
+# credit-sharing platform, Hunan-Credit Art. 28; Hunan-Rules Art. 17): `portal webhooks add
+# --platform ... --url ... --secret ... '*blacklist*'`.
+BLACKLIST_TOPIC = "*blacklist*"
 
 
 def subscribe(
@@ -47,6 +51,9 @@ def subscribe(
         raise ServiceError("platform", "请填写挂号平台名称")
     checked = []
     for i, code in enumerate(codes):
+        if code == BLACKLIST_TOPIC:  # the credit-sharing platform follows the blacklist
+            checked.append(code)
+            continue
         try:
             checked.append(check_national_code(code))
         except ValueError as exc:
@@ -184,3 +191,39 @@ def deliver(
         with engine.begin() as conn:
             conn.execute(update(OUTBOX).where(OUTBOX.c.id == message.id).values(**values))
     return report
+
+
+def enqueue_blacklist(conn: Connection, item: dict[str, Any], at: datetime) -> int:
+    """Queue one blacklist event (the feed item) per subscription following
+    ``BLACKLIST_TOPIC``, in the caller's transaction (Hunan-Credit Art. 28: pushed at once)."""
+    subscribers = list(
+        conn.execute(
+            select(FOLLOWS.c.subscription_id)
+            .join(SUBSCRIPTIONS, SUBSCRIPTIONS.c.id == FOLLOWS.c.subscription_id)
+            .where(FOLLOWS.c.national_code == BLACKLIST_TOPIC)
+            .where(SUBSCRIPTIONS.c.active.is_(True))
+        ).scalars()
+    )
+    if not subscribers:
+        return 0
+    payload = json.dumps(
+        {"event": "blacklist_changed", "item": item, "at": at.isoformat()},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    conn.execute(
+        OUTBOX.insert(),
+        [
+            {
+                "subscription_id": sid,
+                "payload": payload,
+                "created_at": at,
+                "next_attempt_at": at,
+                "attempts": 0,
+                "delivered_at": None,
+                "last_error": "",
+            }
+            for sid in subscribers
+        ],
+    )
+    return len(subscribers)

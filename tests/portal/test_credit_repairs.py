@@ -174,6 +174,40 @@ def test_a_listed_item_is_repaired_with_its_listing(session: Session, cast: Cast
     assert objections.listings_under_objection(session, [listing.id or 0]) == {listing.id}
 
 
+def test_approving_a_listing_s_repair_ends_its_publication_everywhere(
+    session: Session, cast: Cast
+) -> None:
+    """Art. 27: the listing becomes ``repaired`` and a ``repaired`` event is what the public
+    page, the feeds and the credit-sharing push read."""
+    from sqlmodel import select
+
+    from portal.credit_models import BlacklistEvent, BlacklistListing
+    from portal.services import blacklist
+
+    item = bad_item(session, cast.doctor, category="dishonest_list", serious=True,
+                    occurred_on=date(2025, 1, 20))  # fmt: skip
+    listing = BlacklistListing(
+        subject_kind="practitioner", subject_key=cast.doctor, name="张伟", region="430102",
+        item_id=item.id, grounds="终止医保支付资格", basis="湖南信用办法第三十三条",
+        authority="长沙市医疗保障局", state="listed", proposed_on=date(2025, 1, 2),
+        listed_on=date(2025, 1, 20), publish_until=date(2028, 1, 20), **CREDIT.stamp(),
+    )  # fmt: skip
+    session.add(listing)
+    session.flush()
+    repair = apply(session, item, applied_on=date(2026, 1, 20))
+    repairs.decide_credit_repair(
+        session, CREDIT, repair.id, approved=True, reasons="",  # type: ignore[attr-defined]
+        decided_on=date(2026, 2, 2), harm_removed=True,
+    )  # fmt: skip
+    session.refresh(listing)
+    assert listing.state == "repaired" and listing.ended_on == date(2026, 2, 2)
+    events = session.exec(
+        select(BlacklistEvent).where(BlacklistEvent.listing_id == listing.id)
+    ).all()
+    assert [(e.type, e.effective_on) for e in events] == [("repaired", date(2026, 2, 2))]
+    assert blacklist.repaired_mark(date(2026, 2, 2)) == "2026年02月02日修复"
+
+
 def test_attachments_still_open_after_a_new_secret(session: Session, cast: Cast) -> None:
     """Attachments are append-only: a new secret re-seals their data key, not each file."""
     from portal.services.secrets import rotate

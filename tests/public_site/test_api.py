@@ -121,7 +121,7 @@ async def test_feeds_have_an_incremental_cursor(client: AsyncTestClient[Any]) ->
         atom.headers["content-type"].startswith("application/atom+xml") and "<entry>" in atom.text
     )
     csv = await client.get("/feeds/blacklist.csv")
-    assert csv.content.decode("utf-8-sig").startswith("id,national_code")
+    assert csv.content.decode("utf-8-sig").startswith("id,type,code,name,status,published")
     assert (await client.get("/feeds/everything.json")).status_code == 404
     assert (await client.get("/feeds/blacklist.json", params={"since": -1})).status_code == 400
 

@@ -222,6 +222,16 @@ async def test_names_in_the_exports_cannot_run_as_formulas(
             " r JOIN practitioner p ON p.id = r.practitioner_id WHERE p.national_code = ?)",
             (evil_place, codes["terminated"]),
         )
+        # The blacklist feed publishes what each listing decision named (its events are
+        # append-only): a correction naming the evil name, and an evil authority.
+        conn.execute(
+            "INSERT INTO blacklist_event (listing_id, type, subject_kind, code, name, status,"
+            " published_on, effective_on, document_no, recorded_at) SELECT id, 'corrected',"
+            " subject_kind, subject_key, ?, 'listed', listed_on, listed_on, document_no,"
+            " recorded_at FROM blacklist_listing WHERE state = 'listed' LIMIT 1",
+            (evil_person,),
+        )
+        conn.execute("UPDATE blacklist_listing SET authority = ?", (evil_place,))
     app = create_app(Settings(database_url=f"sqlite:///{copy}", secret=SECRET), limits=UNLIMITED)
     async with AsyncTestClient(app=app) as client:
         exports = [

@@ -69,9 +69,13 @@ async def test_disclosures_filter_paginate_and_export(client: AsyncTestClient[An
     assert "有误的参数" in bad.text and "status" in bad.text
 
 
-async def test_the_blacklist_lists_terminated_practitioners(client: AsyncTestClient[Any]) -> None:
+async def test_the_blacklist_shows_the_listings_with_their_authority(
+    client: AsyncTestClient[Any],
+) -> None:
+    """The demo lists some terminated practitioners (Hunan-Rules Art. 17)."""
     page = await client.get("/blacklist")
     assert page.status_code == 200 and "/practitioners/" in page.text
+    assert "医保失信决〔" in page.text and "认定机关" in page.text
 
 
 async def test_the_a_grade_page_says_no_evaluation_yet(client: AsyncTestClient[Any]) -> None:

@@ -150,6 +150,7 @@ def upgrade() -> None:
         sa.Column("noticed_on", sa.Date(), nullable=True),
         sa.Column("objection_due_on", sa.Date(), nullable=True),
         sa.Column("objection", sa.Text(), nullable=False),
+        sa.Column("objection_on", sa.Date(), nullable=True),
         sa.Column("objection_answer", sa.Text(), nullable=False),
         sa.Column("document_no", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("listed_on", sa.Date(), nullable=True),
