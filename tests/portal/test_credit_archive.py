@@ -257,3 +257,19 @@ def test_commitment_signed_kept_or_breached(session: Session, cast: Cast) -> Non
                                       on=date(2025, 5, 21))  # fmt: skip
     [shown] = commitments.commitments_of(session, "designated_hospital", cast.hospital_a)
     assert shown.outcome_zh == "未履行（违反承诺）"
+
+
+def test_the_cli_back_fills_the_archives_from_demo_data_once(tmp_path: Path) -> None:
+    """Demo data is written past the services (bulk inserts): the sync finds its decisions."""
+    from tests.portal.test_cli import run
+
+    db = tmp_path / "portal.db"
+    assert run(db, "db", "upgrade").returncode == 0
+    made = run(db, "demo-data", "--practitioners", "300", "--seed", "3", "--as-of", "2026-11-01")
+    assert made.returncode == 0, made.stderr
+    first = run(db, "credit", "archive", "sync")
+    assert first.returncode == 0, first.stderr
+    written = int(first.stdout.split("written: ")[1].split(" ")[0].replace(",", ""))
+    assert written > 0
+    again = run(db, "credit", "archive", "sync")
+    assert again.returncode == 0 and "written: 0 practitioner items, 0 institution" in again.stdout
