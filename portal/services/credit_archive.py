@@ -509,7 +509,9 @@ def sync_from_ledger(
     archive without re-entry). Origin ``decision:<id>:<national code>``; category
     ``violation`` for an administrative penalty, ``agreement`` for an agreement action;
     public once a notice published it (a suspension or termination, as the public site
-    shows). A correction in the ledger supersedes the item; a voided case withdraws it.
+    shows). A correction in the ledger supersedes the item, as does an upheld appeal (its
+    points replace the case's, Hunan-Rules Art. 18); a voided case, or an appeal to 0 points
+    (撤销), withdraws it.
     Idempotent: returns the number of rows written. ``None``: every practitioner with a
     decision (the back-fill)."""
     if practitioner_ids is None:
@@ -560,10 +562,16 @@ def _sync_people(session: Session, act: Act, ids: list[int]) -> int:
     )
     superseded = {e.supersedes_id for e in entries if e.supersedes_id is not None}
     touched: dict[tuple[int, int], list[LedgerEntry]] = defaultdict(list)
+    appealed: dict[tuple[int, int], int] = {}  # an upheld appeal replaces the case's points
     for entry in entries:
-        if entry.decision_id is not None and entry.kind in ("score", "void"):
-            alive = entry.id not in superseded and entry.kind != "void"
-            touched[(entry.practitioner_id, entry.decision_id)] += [entry] if alive else []
+        if entry.decision_id is None:
+            continue
+        pair = (entry.practitioner_id, entry.decision_id)
+        alive = entry.id not in superseded and entry.kind != "void"
+        if entry.kind in ("score", "void"):
+            touched[pair] += [entry] if alive else []
+        elif entry.kind == "appeal" and alive:
+            appealed[pair] = int(json.loads(entry.payload).get("points") or 0)
     decision_ids = sorted({d for _, d in touched})
     if not decision_ids:
         return 0
@@ -598,14 +606,18 @@ def _sync_people(session: Session, act: Act, ids: list[int]) -> int:
         person, decision = people[key[0]], decisions[key[1]]
         live = touched[key]
         points = sum(int(json.loads(e.payload).get("points") or 0) for e in live)
+        after_appeal = "（申诉更正）" if key in appealed else ""
+        points = appealed.get(key, points)
         kind = decision.decision_type
         place = places.get(decision.institution_id)
-        title = f"{DECISION_ZH.get(kind, kind)}（{decision.document_no}）记{points}分"[:200]
+        document = f"{DECISION_ZH.get(kind, kind)}（{decision.document_no}）"
+        title = f"{document}记{points}分{after_appeal}"[:200]
+        gone = not live or (key in appealed and not points)
         detail = f"处理依据：{decision.legal_basis}；机构：{place.name if place else ''}"
         wanted = _Wanted(
             "practitioner", person.national_code, DECISION_CATEGORY.get(kind, "other"),
             key in published, title, detail, decision.decision_date,
-            DECISION_INDICATOR.get(kind, ""), withdrawn=not live,
+            DECISION_INDICATOR.get(kind, ""), withdrawn=gone,
         )  # fmt: skip
         written += _write(session, act, origin, wanted, heads.get(origin))
     return written

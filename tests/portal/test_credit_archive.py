@@ -273,3 +273,20 @@ def test_the_cli_back_fills_the_archives_from_demo_data_once(tmp_path: Path) -> 
     assert written > 0
     again = run(db, "credit", "archive", "sync")
     assert again.returncode == 0 and "written: 0 practitioner items, 0 institution" in again.stdout
+
+
+def test_an_upheld_appeal_changes_the_item_and_to_zero_withdraws_it(
+    session: Session, cast: Cast
+) -> None:
+    from portal.services.appeals import decide_appeal, file_appeal
+
+    for no, points in (("湘医保罚〔2025〕70号", 1), ("湘医保罚〔2025〕71号", 0)):
+        _case(session, cast, no)
+        issue_notice(session, OFFICER, decision_no=no, national_code=cast.nurse,
+                     issued_on=date(2025, 4, 9))  # fmt: skip
+        appeal = file_appeal(session, OFFICER, decision_no=no, national_code=cast.nurse,
+                             received_on=date(2025, 4, 11))  # fmt: skip
+        decide_appeal(session, OFFICER, appeal.id or 0, upheld=True,
+                      decided_on=date(2025, 4, 20), points=points)  # fmt: skip
+    [view] = archive.current_items(session, "practitioner", cast.nurse)  # 71号: withdrawn
+    assert "70号" in view.item.title and "记1分（申诉更正）" in view.item.title
