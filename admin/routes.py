@@ -9,6 +9,7 @@ from admin import (
     blacklist,
     cases,
     credit,
+    credit_archive,
     credit_objections,
     credit_repairs,
     dashboard,
@@ -27,5 +28,6 @@ ROUTES += [*practitioners.ROUTES, *institutions.ROUTES, *registrations.ROUTES, *
 ROUTES += [*logs.ROUTES, *credit.ROUTES]
 ROUTES += [*credit_objections.ROUTES, *credit_repairs.ROUTES]
 ROUTES += [*blacklist.ROUTES]
+ROUTES += [*credit_archive.ROUTES]
 # One router for the admin: its gate runs before every handler (login first, ids bounded).
 ROUTER = Router(path="/", route_handlers=ROUTES, before_request=admin_gate)

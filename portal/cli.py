@@ -597,3 +597,30 @@ def blacklist_propose_terminated(on: datetime | None) -> None:
 @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Default: today.")
 def blacklist_end_publications(on: datetime | None) -> None:
     _blacklist_day(on, "end")
+
+
+@credit.group("archive", help="Credit archives (Hunan-Credit Art. 13-16).")
+def credit_archive_group() -> None:
+    """Subjects' archives of credit information."""
+
+
+@credit_archive_group.command("sync", help="Back-fill the archives from the points ledger.")
+@click.option("--actor", default="cli", show_default=True, help="Who writes (recorded).")
+def credit_archive_sync(actor: str) -> None:
+    """One item per decision and person, one per agreement action; idempotent."""
+    from portal.db import session_scope
+    from portal.services import credit_archive as archive
+    from portal.services.registry import Act
+
+    settings = _settings()
+    engine = _engine(settings)
+    act = Act(actor, datetime.now(UTC), "信用档案从记分台账补录（湘信用办法第十四条、第十六条）")
+    with session_scope(engine, write=True) as session:
+        total = archive.people_with_decisions(session)
+        with _bar("信用档案 / archive sync", total) as advance:
+            people = archive.sync_from_ledger(session, act, progress=advance)
+        places = archive.sync_agreement_actions(session, act)
+    click.echo(
+        f"已写入 / written: {people:,} practitioner items, {places:,} institution items "
+        f"({total:,} practitioners with decisions looked at)"
+    )

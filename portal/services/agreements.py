@@ -13,7 +13,7 @@ from portal.models import (
     Practitioner,
     Registration,
 )
-from portal.services import ledger
+from portal.services import credit_archive, ledger
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import (
     Act,
@@ -103,6 +103,7 @@ def record_agreement_action(
     session.add(record)
     session.flush()
     audit(session, act, f"agreement_{action}", "institution", institution.id, document=document_no)
+    credit_archive.sync_agreement_actions(session, act, [record.id or 0])
     ledger.lock_people(session, [p.id or 0 for p in people])
     for person in people:
         if action == "reinstated":

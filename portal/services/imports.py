@@ -97,8 +97,11 @@ class ImportReport:
         return head
 
 
-def read_rows(path: Path, content: bytes) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, {field: text}) for every data row; the header names the columns."""
+def read_rows(
+    path: Path, content: bytes, columns: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, {field: text}) for every data row; the header names the columns (``columns``:
+    header → field, Annex 2's by default; other imports pass their own)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
@@ -113,7 +116,7 @@ def read_rows(path: Path, content: bytes) -> Iterator[tuple[int, dict[str, str]]
         header = [str(c or "").strip() for c in next(rows, ())]
         for n, values in enumerate(rows, start=2):
             if values and any(v not in (None, "") for v in values):
-                yield n, _by_field(header, [_cell(v) for v in values])
+                yield n, _by_field(header, [_cell(v) for v in values], columns)
         return
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -127,7 +130,7 @@ def read_rows(path: Path, content: bytes) -> Iterator[tuple[int, dict[str, str]]
     header = [c.strip() for c in next(reader, [])]
     for values in reader:
         if any(v.strip() for v in values):
-            yield reader.line_num, _by_field(header, values)
+            yield reader.line_num, _by_field(header, values, columns)
 
 
 def _cell(value: Any) -> str:
@@ -138,10 +141,12 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _by_field(header: list[str], values: list[str]) -> dict[str, str]:
+def _by_field(
+    header: list[str], values: list[str], columns: dict[str, str] | None = None
+) -> dict[str, str]:
     row: dict[str, str] = {}
     for name, value in zip(header, values, strict=False):
-        key = COLUMNS.get(name, name)
+        key = (COLUMNS if columns is None else columns).get(name, name)
         row[key] = value.strip()
     return row
 

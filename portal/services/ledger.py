@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from portal.clock import china_today
 from portal.models import Decision, LedgerEntry, Practitioner, Registration, StatusCache
-from portal.services import cache, ledger_chain, webhooks
+from portal.services import cache, credit_archive, ledger_chain, webhooks
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit, get_institution, get_practitioner
 from scoring.engine import Timeline, evaluate
@@ -345,6 +345,7 @@ def record_case(
         result.people[code] = timeline.status_on(as_of)
         result.points[code] = case_points(session, person, timeline, decision.id or 0)
         result.warnings += [w for w in timeline.warnings if w not in result.warnings]
+    credit_archive.sync_from_ledger(session, act, [p.id or 0 for p in people.values()])
     return result
 
 
@@ -443,6 +444,7 @@ def correct_entries(
         )
     for person in people.values():
         recompute(session, person, as_of)
+    credit_archive.sync_from_ledger(session, act, list(people))
     return new_entries
 
 

@@ -15,7 +15,7 @@ from portal.models import (
     Notice,
     Practitioner,
 )
-from portal.services import ledger
+from portal.services import credit_archive, ledger
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import (
     Act,
@@ -149,6 +149,7 @@ def issue_notice(
     session.add(notice)
     session.flush()
     audit(session, act, "issue_notice", "notice", notice.id, document_no=notice.document_no)
+    credit_archive.sync_from_ledger(session, act, [person.id or 0])  # published: now public
     return NoticeIssued(notice, tuple(warnings))
 
 

@@ -20,8 +20,13 @@ from portal.db import alembic_config, make_engine
 from portal.services.ledger import Finding, record_case
 from tests.portal.conftest import OFFICER, Cast, database_urls
 
-TABLES = ("ledger_entry", "decision", "audit_log")
-TEXT_COLUMN = {"ledger_entry": "payload", "decision": "legal_basis", "audit_log": "reason"}
+TABLES = ("ledger_entry", "decision", "audit_log", "credit_item")  # the case feeds the archive
+TEXT_COLUMN = {
+    "ledger_entry": "payload",
+    "decision": "legal_basis",
+    "audit_log": "reason",
+    "credit_item": "detail",
+}
 
 
 @pytest.fixture
@@ -167,6 +172,8 @@ def test_a_new_row_still_goes_in(engine: Engine, recorded: dict[str, int], name:
     fresh = {**row, "id": recorded[name] + 1}
     if name == "decision":
         fresh["document_no"] = "湘医保罚〔2025〕61号"
+    if name == "credit_item":
+        fresh["origin"] = None  # unique when set
     with engine.begin() as conn:
         conn.execute(text(_insert("INSERT", name, fresh)), fresh)
     assert _row(engine, name, recorded[name] + 1)[TEXT_COLUMN[name]] == row[TEXT_COLUMN[name]]
