@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, inspect, select, update
 
 from portal.clock import CHINA
 from portal.crypto import seal, unseal
@@ -68,7 +68,10 @@ def make_key(conn: Connection, secret: str, actor: str, now: datetime | None = N
 
 
 def ensure_key(conn: Connection, secret: str) -> None:
-    """A first key when there is none (``portal serve`` at start): random, never a default."""
+    """A first key when there is none (``portal serve`` at start): random, never a default.
+    A database not yet migrated (no key table) is left alone."""
+    if not inspect(conn).has_table("receipt_key"):
+        return
     if conn.execute(select(KEYS.c.id).limit(1)).first() is None:
         make_key(conn, secret, "portal")
 
