@@ -8,6 +8,7 @@ from admin import (
     auth,
     cases,
     credit,
+    credit_catalogue,
     dashboard,
     institutions,
     logs,
@@ -22,5 +23,6 @@ from admin.common import admin_gate
 ROUTES = [*auth.ROUTES, *dashboard.ROUTES, *cases.ROUTES, *users.ROUTES, *queues.ROUTES]
 ROUTES += [*practitioners.ROUTES, *institutions.ROUTES, *registrations.ROUTES, *notices.ROUTES]
 ROUTES += [*logs.ROUTES, *credit.ROUTES]
+ROUTES += [*credit_catalogue.ROUTES]
 # One router for the admin: its gate runs before every handler (login first, ids bounded).
 ROUTER = Router(path="/", route_handlers=ROUTES, before_request=admin_gate)

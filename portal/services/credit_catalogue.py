@@ -80,7 +80,7 @@ class Catalogue:
                 "deductions": list(self.deductions.values())}  # fmt: skip
 
 
-def _normal(item: dict[str, Any]) -> dict[str, Any]:
+def normal(item: dict[str, Any]) -> dict[str, Any]:
     points = item.get("points", item.get("per_point", 0))
     cap = item.get("cap")
     return {
@@ -95,8 +95,8 @@ def _normal(item: dict[str, Any]) -> dict[str, Any]:
 def _from_body(name: str, body: dict[str, Any], row_id: int | None = None) -> Catalogue:
     return Catalogue(
         name,
-        {i["indicator"]: i for i in (_normal(x) for x in body.get("bonus", []))},
-        {i["indicator"]: i for i in (_normal(x) for x in body.get("deductions", []))},
+        {i["indicator"]: i for i in (normal(x) for x in body.get("bonus", []))},
+        {i["indicator"]: i for i in (normal(x) for x in body.get("deductions", []))},
         row_id,
     )
 
