@@ -103,8 +103,8 @@ class Subject:
     key: str
     region: str
     catalogue_kind: str = ""
-    bonus_counts: Counter[str] = field(default_factory=Counter)
-    deduction_counts: Counter[str] = field(default_factory=Counter)
+    bonus_counts: dict[str, float] = field(default_factory=dict)
+    deduction_counts: dict[str, float] = field(default_factory=dict)
     bonus: list[float] = field(default_factory=list)
     deductions: list[float] = field(default_factory=list)
     facts: CreditFacts = field(default_factory=CreditFacts)
@@ -252,6 +252,7 @@ def _practitioners(
     """Practitioners whose region is within ``region`` (``keys``: only these national
     codes), in batches (Hunan-Rules Art. 17)."""
     last_day = date(year, 12, 31)
+    with_items = _has_items(session, "practitioner")
     after = 0
     while True:
         query = (
@@ -296,7 +297,7 @@ def _practitioners(
         )
         codes = [p[1] for p in people]
         recorded = _facts(session, year, "practitioner", codes)
-        archived = _items(session, year, "practitioner", codes)
+        archived = _items(session, year, "practitioner", codes) if with_items else {}
         batch = []
         for pid, code, where, practice, person_ruleset in people:
             assert pid is not None
@@ -311,9 +312,9 @@ def _practitioners(
             if practice == "doctor" and pid in at_hospital:
                 subject.catalogue_kind = catalogues_service.DOCTORS
             if points:
-                subject.deduction_counts[catalogues_service.POINTS_INDICATOR] += points
+                subject.deduction_counts[POINTS] = points
             if pid in signed and not points:
-                subject.bonus_counts["commitment_kept"] += 1
+                subject.bonus_counts["commitment_kept"] = 1
                 subject.sources["commitment_kept"] = " (signed service commitment)"
             _add(subject, recorded.get(code, []), archived.get(code, []))
             batch.append(subject)
@@ -322,10 +323,10 @@ def _practitioners(
 
 def _add(subject: Subject, recorded: list[str], archived: list[tuple[str, str, str]]) -> None:
     for indicator in recorded:
-        subject.bonus_counts[indicator] += 1
+        subject.bonus_counts[indicator] = subject.bonus_counts.get(indicator, 0) + 1
     for module, indicator, _title in archived:
         counts = subject.bonus_counts if module == "bonus" else subject.deduction_counts
-        counts[indicator] += 1
+        counts[indicator] = counts.get(indicator, 0) + 1
         subject.sources[indicator] = " (archive)"
 
 
@@ -341,6 +342,18 @@ def _facts(session: Session, year: int, kind: str, keys: list[str]) -> dict[str,
     ).all():
         out[key].append(indicator)
     return out
+
+
+def _has_items(session: Session, kind: str) -> bool:
+    """Whether any archive item of ``kind`` may feed an indicator (one indexed probe per
+    run, so a province without such items pays nothing per batch)."""
+    found = session.execute(
+        columns(col(CreditItem.id))
+        .where(col(CreditItem.subject_kind) == kind)
+        .where((col(CreditItem.indicator) != "") | col(CreditItem.supersedes_id).is_not(None))
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _items(
@@ -391,6 +404,7 @@ def _institutions(
     """Designated hospitals and pharmacies within ``region`` (``keys``: only these codes),
     in batches (Art. 14, 20)."""
     first_day, last_day = date(year, 1, 1), date(year, 12, 31)
+    with_items = {kind for kind in KIND_OF_INSTITUTION.values() if _has_items(session, kind)}
     after = 0
     while True:
         query = (
@@ -436,7 +450,8 @@ def _institutions(
             kind: _facts(session, year, kind, codes) for kind in KIND_OF_INSTITUTION.values()
         }
         archived = {
-            kind: _items(session, year, kind, codes) for kind in KIND_OF_INSTITUTION.values()
+            kind: _items(session, year, kind, codes) if kind in with_items else {}
+            for kind in KIND_OF_INSTITUTION.values()
         }
         batch = []
         for place_id, code, where, place_kind in places:
@@ -449,7 +464,7 @@ def _institutions(
             for decision_type, n in sorted(decided.get(iid, Counter()).items()):
                 indicator = DECISION_INDICATOR.get(decision_type)
                 if indicator is not None:
-                    subject.deduction_counts[indicator] += n
+                    subject.deduction_counts[indicator] = n
                     subject.sources[indicator] = " (Hunan-Credit Art. 14: decisions of the year)"
             _add(subject, recorded[kind].get(code, []), archived[kind].get(code, []))
             batch.append(subject)
@@ -658,13 +673,16 @@ def _rows(
     consulted = _consulted(session, year, medical)
     rows = []
     for s in batch:
-        _score(s, catalogues[s.catalogue_kind])
         asked = s.kind == MEDICAL and s.key in consulted
-        key = (s.kind, tuple(s.bonus), tuple(s.deductions), s.facts, tuple(s.notes), asked)
+        # Everything _score and _outcome read: equal facts, one computation.
+        key = (s.kind, s.catalogue_kind, tuple(s.bonus_counts.items()),
+               tuple(s.deduction_counts.items()), tuple(s.sources.items()), s.facts,
+               asked)  # fmt: skip
         outcome = memo.get(key)
         if outcome is None:
             if len(memo) > 50_000:
                 memo.clear()
+            _score(s, catalogues[s.catalogue_kind])
             outcome = memo[key] = _outcome(ruleset, s, asked)
         rows.append({"subject_kind": s.kind, "subject_key": s.key, "region": s.region,
                      **outcome})  # fmt: skip
