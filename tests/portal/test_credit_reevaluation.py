@@ -15,6 +15,7 @@ from portal.credit_models import CreditChangeNotice, CreditItem, CreditRepair
 from portal.db import session_scope
 from portal.models import CreditResult
 from portal.services import credit_evaluation as credit
+from portal.services.appeals import decide_appeal, file_appeal
 from portal.services.errors import ServiceError
 from portal.services.ledger import Finding, record_case
 from portal.services.registry import Act
@@ -176,3 +177,19 @@ def test_the_credit_grade_route_is_refused_without_a_result_or_with_c(engine: En
         apply_repair(session, CASE, national_code=w.nurse_points, route="credit_grade",
                      param="A", applied_on=date(2026, 3, 6))  # fmt: skip  # 李娜: 55, C
     assert low.value.field == "route" and "C" in low.value.message
+
+
+def test_an_upheld_appeal_reevaluates_the_committed_year(engine: Engine, committed: World) -> None:
+    w = committed
+    with session_scope(engine, write=True) as session:
+        appeal = file_appeal(
+            session, CASE, decision_no="湘医保罚〔2025〕1号", national_code=w.nurse_points,
+            received_on=date(2025, 6, 5),
+        )  # fmt: skip
+        decide_appeal(session, CASE, appeal.id or 0, upheld=True, decided_on=date(2025, 6, 20),
+                      points=0)  # fmt: skip
+    with session_scope(engine) as session:
+        now = _current(session, 2025, w.nurse_points)
+        [notice] = session.exec(select(CreditChangeNotice)).all()
+    assert (now.grade, now.score) == ("B", 80)  # no points: 70, and the commitment bonus
+    assert "C 级（55 分） → B 级（80 分）" in notice.what and "申诉成立" in notice.why
