@@ -157,7 +157,7 @@ class CreditCommitmentEvent(Recorded, table=True):
 class CreditCatalogue(SQLModel, table=True):
     """A version of the indicator catalogue for a year and subject kind (Art. 18;
     ``subject_kind`` ``hospital_doctor`` is the doctors' own catalogue, Hunan-Rules Art. 17).
-    ``body``: JSON ``{"bonus": [...], "deduction": [...]}`` as in the ruleset file. A draft
+    ``body``: JSON ``{"bonus": [...], "deductions": [...]}`` as in the ruleset file. A draft
     is edited in place (audited); ``published`` is frozen by the database. ``is_default``:
     the shipped default from ``hunan-credit-2024.yaml``."""
 

@@ -8,13 +8,21 @@ practitioner terminated during the year is graded D, the veto I-17; Art. 31-32 m
 I-21) from facts read here:
 
 - practitioners: deduction ``practitioner_points`` = the year's points (the ledger's
-  timeline) × ``per_point`` (Hunan-Rules Art. 17), except hospital doctors (a doctor
-  registered at a hospital in the year), whose guideline is issued separately (RULES §8):
-  they get the points-free default catalogue and the result says so;
+  timeline) × its points per point (Hunan-Rules Art. 17); hospital doctors (a doctor
+  registered at a hospital in the year), whose guideline is issued separately (RULES §8),
+  are scored with the doctors' catalogue (``hospital_doctor``; its default is points-free);
 - institutions: ``agreement_breach`` for each agreement action and
   ``administrative_penalty`` for each penalty decided in the year;
 - bonus: ``commitment_kept`` for a practitioner with a signed service commitment and no
   points in the year, and the indicators officers record (``credit_fact``);
+- archive items (``credit_item``, Art. 13-14): live, not repaired, with an indicator and
+  ``occurred_on`` in the year: bad → deduction, good → bonus.
+
+Indicator counts are scored by the catalogue of the year and kind (Art. 18,
+:mod:`portal.services.credit_catalogue`: the published version, else the shipped
+default): count × points, at most the indicator's cap; the run records the catalogue.
+After a commit, a change of a subject's facts re-evaluates it at once
+(:func:`reevaluate_subject`, Art. 19, 22).
 - exclusions (Art. 20): no fund use in the year, or fund use shorter than the full year,
   from registrations (practitioners) or the first registration at the institution and an
   agreement termination (institutions).
