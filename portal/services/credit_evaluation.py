@@ -1028,7 +1028,8 @@ def _shown(row: Any) -> str:
         return f"{row['grade']} 级（{score:g} 分）" if score is not None else str(row["grade"])
     if row["state"] == EXCLUDED:
         return f"不参加本期评价（{row['exclusion_reason']}）"
-    return "待征求意见"
+    score = row["score"]
+    return "待征求意见" if score is None else f"待征求意见（暂定 {score:g} 分）"
 
 
 def reevaluate_subject(

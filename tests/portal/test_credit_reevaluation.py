@@ -77,6 +77,11 @@ def test_a_penalty_in_a_committed_year_supersedes_the_result_and_tells_the_subje
     with session_scope(engine) as session:
         hospital = _current(session, 2025, w.hospital)
     assert hospital.state == credit.HELD and hospital.grade is None
+    with session_scope(engine) as session:
+        [told] = session.exec(
+            select(CreditChangeNotice).where(CreditChangeNotice.subject_key == w.hospital)
+        ).all()
+    assert "待征求意见（暂定 30 分） → 待征求意见（暂定 10 分）" in told.what
     # Re-running the committed year writes nothing new: the results are already current.
     again = credit.commit(engine, CREDIT, 2025, "4301", today=TODAY)
     assert again.written == 0
