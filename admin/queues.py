@@ -58,7 +58,7 @@ from portal.services.duties import Scope
 from portal.services.errors import NotFound, ServiceError
 from portal.services.notices import decision_by_no
 from portal.services.registry import STATUS_ZH
-from portal.services.repairs import apply_repair, decide_repair
+from portal.services.repairs import CREDIT_GRADE_ROUTE, apply_repair, decide_repair
 from portal.services.restorations import apply_restoration, decide_restoration
 from portal.services.roles import DECIDE, DECIDE_OWN_APPEALS, FIRST_STEP, VIEW
 from portal.services.shortening import shorten_period
@@ -520,7 +520,9 @@ def _routes(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
         routes = []
         for route in ruleset.routes.values():
             hint = PARAM_ZH.get(route.param or "", "")
-            if route.choices():
+            if route.id == CREDIT_GRADE_ROUTE:  # looked up, never typed (Hunan-Rules Art. 12(3))
+                hint = "无需填写：按上年度已提交的信用评价结果自动查询（A 级减免5分、B 级减免2分）"
+            elif route.choices():
                 hint += "：" + "、".join(
                     f"{c}（{CHOICE_ZH[c]}）" if c in CHOICE_ZH else c for c in route.choices()
                 )
@@ -572,12 +574,20 @@ def _repair_file(request: Request[Any, Any, Any], data: dict[str, str]) -> Templ
                 person = practitioner_for(session, officer, _text(data, "national_code"))
                 application = apply_repair(
                     session, officer.act(reason), national_code=person.national_code,
-                    route=_text(data, "route", 32), param=_text(data, "param", 32) or None,
+                    route=_text(data, "route", 32), param=_param(data),
                     applied_on=applied_on,
                 )  # fmt: skip
     except _Invalid as exc:
         return _again(_repairs_queue, request, form="file", data=data, exc=exc)
     return back_to(f"/admin/repairs/{application.id}")
+
+
+def _param(data: dict[str, str]) -> str | None:
+    """What the form typed for the route; nothing for the credit-grade route, whose grade the
+    service looks up (Hunan-Rules Art. 12(3))."""
+    if _text(data, "route", 32) == CREDIT_GRADE_ROUTE:
+        return None
+    return _text(data, "param", 32) or None
 
 
 @get("/admin/repairs/{application_id:int}", include_in_schema=False)

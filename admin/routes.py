@@ -10,6 +10,7 @@ from admin import (
     cases,
     credit,
     credit_archive,
+    credit_catalogue,
     credit_objections,
     credit_repairs,
     dashboard,
@@ -29,5 +30,6 @@ ROUTES += [*logs.ROUTES, *credit.ROUTES]
 ROUTES += [*credit_objections.ROUTES, *credit_repairs.ROUTES]
 ROUTES += [*blacklist.ROUTES]
 ROUTES += [*credit_archive.ROUTES]
+ROUTES += [*credit_catalogue.ROUTES]
 # One router for the admin: its gate runs before every handler (login first, ids bounded).
 ROUTER = Router(path="/", route_handlers=ROUTES, before_request=admin_gate)

@@ -144,7 +144,7 @@ class CreditCommitment(Recorded, table=True):
 class CreditCommitmentEvent(Recorded, table=True):
     """Fulfilment of a commitment (Art. 9): ``outcome`` kept | breached on ``on``; a breach
     names the bad ``credit_item`` it made (category ``commitment``, indicator
-    ``commitment_breach``), which feeds the deduction module."""
+    ``commitment_broken``), which feeds the deduction module."""
 
     __tablename__ = "credit_commitment_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -157,7 +157,7 @@ class CreditCommitmentEvent(Recorded, table=True):
 class CreditCatalogue(SQLModel, table=True):
     """A version of the indicator catalogue for a year and subject kind (Art. 18;
     ``subject_kind`` ``hospital_doctor`` is the doctors' own catalogue, Hunan-Rules Art. 17).
-    ``body``: JSON ``{"bonus": [...], "deduction": [...]}`` as in the ruleset file. A draft
+    ``body``: JSON ``{"bonus": [...], "deductions": [...]}`` as in the ruleset file. A draft
     is edited in place (audited); ``published`` is frozen by the database. ``is_default``:
     the shipped default from ``hunan-credit-2024.yaml``."""
 

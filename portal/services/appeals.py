@@ -161,4 +161,9 @@ def decide_appeal(
     appeal.decided_on = decided_on
     session.add(appeal)
     audit(session, act, "decide_appeal", "appeal", appeal.id, upheld=upheld, points=points)
+    if upheld:  # the points changed: committed credit years follow (Hunan-Credit Art. 19, 22)
+        from portal.services.credit_evaluation import reevaluate_subject
+
+        why = f"申诉成立（第 {appeal.id} 号），本次记分更正为 {points} 分（{decided_on}）"
+        reevaluate_subject(session, act, "practitioner", person.national_code, why=why)
     return appeal

@@ -88,11 +88,10 @@ CHANGEABLE = (
     "category", "polarity", "public", "serious", "source", "source_unit", "title", "detail",
     "occurred_on", "indicator",
 )  # fmt: skip
-# The deduction indicators the ledger's decisions feed (the evaluation counts the same).
-DECISION_INDICATOR = {
-    "agreement_action": "agreement_breach",
-    "administrative_penalty": "administrative_penalty",
-}
+# Items fed from the ledger carry no indicator: the evaluation reads those facts (points,
+# penalties, agreement actions) from the ledger itself, so an indicator here would count
+# them twice (portal.services.credit_evaluation).
+LEDGER_FED = ""
 DECISION_CATEGORY = {"administrative_penalty": "violation", "agreement_action": "agreement"}
 DECISION_ZH = {"administrative_penalty": "行政处罚", "agreement_action": "协议处理"}
 ACTION_ZH = {"suspended": "中止医保协议", "terminated": "解除医保协议"}
@@ -232,7 +231,16 @@ def record_item(
     session.flush()
     audit(session, act, "credit_item_record", "credit_item", item.id,
           subject=f"{found.kind}:{found.key}", category=category, origin=origin)  # fmt: skip
+    _facts_changed(session, act, item)
     return item
+
+
+def _facts_changed(session: Session, act: Act, item: CreditItem) -> None:
+    """An item that feeds an indicator changes the facts of committed credit years: its
+    subject is re-evaluated at once and told (Hunan-Credit Art. 19, 22)."""
+    from portal.services.credit_evaluation import item_changed
+
+    item_changed(session, act, item)
 
 
 def _live_row(session: Session, item_id: int) -> CreditItem:
@@ -252,6 +260,7 @@ def _successor(session: Session, old: CreditItem, act: Act, **values: Any) -> Cr
     item = CreditItem(**data, supersedes_id=old.id, **act.stamp())
     session.add(item)
     session.flush()
+    _facts_changed(session, act, item)
     return item
 
 
@@ -617,7 +626,7 @@ def _sync_people(session: Session, act: Act, ids: list[int]) -> int:
         wanted = _Wanted(
             "practitioner", person.national_code, DECISION_CATEGORY.get(kind, "other"),
             key in published, title, detail, decision.decision_date,
-            DECISION_INDICATOR.get(kind, ""), withdrawn=gone,
+            LEDGER_FED, withdrawn=gone,
         )  # fmt: skip
         written += _write(session, act, origin, wanted, heads.get(origin))
     return written
@@ -661,7 +670,7 @@ def sync_agreement_actions(
             kind, place.code, "agreement", False,
             f"{ACTION_ZH[action.action]}（{action.document_no}）"[:200],
             f"自{action.effective_from.isoformat()}起{until}", action.decided_on,
-            DECISION_INDICATOR["agreement_action"], withdrawn=False,
+            LEDGER_FED, withdrawn=False,
         )  # fmt: skip
         written += _write(
             session, act, origin, wanted, _heads_by_origin(session, [origin]).get(origin)

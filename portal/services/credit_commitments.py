@@ -3,7 +3,7 @@
 A template is versioned per subject kind: a new version is a new row (the old stays, so
 what a subject signed can always be read). A signature stores the text as signed. Its
 fulfilment is recorded once, kept or breached (Art. 9: 履约情况记入信用档案); a breach writes
-a bad item (category ``commitment``, indicator ``commitment_breach``), which the deduction
+a bad item (category ``commitment``, indicator ``commitment_broken``), which the deduction
 module counts. All three tables are append-only.
 """
 
@@ -25,7 +25,7 @@ from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit
 
 OUTCOME_ZH = {"kept": "已履行", "breached": "未履行（违反承诺）"}
-BREACH_INDICATOR = "commitment_breach"
+BREACH_INDICATOR = "commitment_broken"
 
 
 def create_template(
@@ -113,7 +113,7 @@ def record_fulfilment(
     session: Session, act: Act, commitment_id: int, *, outcome: str, on: date, detail: str = ""
 ) -> CreditCommitmentEvent:
     """Kept or breached (Art. 9). A breach writes a bad item in the archive (category
-    ``commitment``, Art. 14(八); indicator ``commitment_breach``) that the deduction module
+    ``commitment``, Art. 14(八); indicator ``commitment_broken``) that the deduction module
     counts; the event names it."""
     commitment = session.get(CreditCommitment, commitment_id)
     if commitment is None:

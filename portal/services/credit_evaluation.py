@@ -8,13 +8,21 @@ practitioner terminated during the year is graded D, the veto I-17; Art. 31-32 m
 I-21) from facts read here:
 
 - practitioners: deduction ``practitioner_points`` = the year's points (the ledger's
-  timeline) × ``per_point`` (Hunan-Rules Art. 17), except hospital doctors (a doctor
-  registered at a hospital in the year), whose guideline is issued separately (RULES §8):
-  they get the points-free default catalogue and the result says so;
+  timeline) × its points per point (Hunan-Rules Art. 17); hospital doctors (a doctor
+  registered at a hospital in the year), whose guideline is issued separately (RULES §8),
+  are scored with the doctors' catalogue (``hospital_doctor``; its default is points-free);
 - institutions: ``agreement_breach`` for each agreement action and
   ``administrative_penalty`` for each penalty decided in the year;
 - bonus: ``commitment_kept`` for a practitioner with a signed service commitment and no
   points in the year, and the indicators officers record (``credit_fact``);
+- archive items (``credit_item``, Art. 13-14): live, not repaired, with an indicator and
+  ``occurred_on`` in the year: bad → deduction, good → bonus.
+
+Indicator counts are scored by the catalogue of the year and kind (Art. 18,
+:mod:`portal.services.credit_catalogue`: the published version, else the shipped
+default): count × points, at most the indicator's cap; the run records the catalogue.
+After a commit, a change of a subject's facts re-evaluates it at once
+(:func:`reevaluate_subject`, Art. 19, 22).
 - exclusions (Art. 20): no fund use in the year, or fund use shorter than the full year,
   from registrations (practitioners) or the first registration at the institution and an
   agreement termination (institutions).
@@ -43,6 +51,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from portal.clock import china_today
+from portal.credit_models import CreditChangeNotice, CreditItem, CreditRepair
 from portal.db import session_scope
 from portal.models import (
     AgreementAction,
@@ -58,6 +67,7 @@ from portal.models import (
     table,
 )
 from portal.services import cache
+from portal.services import credit_catalogue as catalogues_service
 from portal.services.errors import ServiceError
 from portal.services.registry import Act, audit
 from scoring.credit import CreditFacts, evaluate_credit
@@ -92,13 +102,22 @@ class CreditError(ServiceError):
 
 @dataclass
 class Subject:
+    """One subject's facts: how often each indicator occurred in the year (``bonus`` and
+    ``deduction`` counts, by indicator id), scored against its catalogue by :func:`_score`.
+    ``catalogue_kind``: the catalogue it is evaluated with (``hospital_doctor`` for hospital
+    doctors, Hunan-Rules Art. 17; else its own kind)."""
+
     kind: str
     key: str
     region: str
+    catalogue_kind: str = ""
+    bonus_counts: dict[str, float] = field(default_factory=dict)
+    deduction_counts: dict[str, float] = field(default_factory=dict)
     bonus: list[float] = field(default_factory=list)
     deductions: list[float] = field(default_factory=list)
     facts: CreditFacts = field(default_factory=CreditFacts)
     notes: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # indicator → where it came from
 
 
 def months_used(spans: list[tuple[date, date | None]], year: int) -> int:
@@ -128,6 +147,77 @@ def _indicator(ruleset: CreditRuleset, section: str, name: str) -> dict[str, Any
 
 def catalogue_version(ruleset: CreditRuleset) -> str:
     return str(ruleset.catalogue.get("version", ruleset.id))
+
+
+Catalogues = dict[str, catalogues_service.Catalogue]
+CATALOGUE_KINDS = ("practitioner", catalogues_service.DOCTORS, *KIND_OF_INSTITUTION.values())
+POINTS = catalogues_service.POINTS_INDICATOR
+_SHORT = {"practitioner": "p", "hospital_doctor": "d", "designated_hospital": "h",
+          "designated_pharmacy": "f"}  # fmt: skip
+
+
+def resolve_catalogues(
+    session: Session, year: int, override: Catalogues | None = None
+) -> Catalogues:
+    """The catalogue of each evaluated kind for ``year``: the published version, else the
+    shipped default (Art. 18); ``override`` replaces some (a draft's preview)."""
+    found = {k: catalogues_service.catalogue_for(session, year, k) for k in CATALOGUE_KINDS}
+    return {**found, **(override or {})}
+
+
+def run_catalogue(catalogues: Catalogues) -> str:
+    """The name recorded in ``credit_run.catalogue`` (32 characters): the default's name when
+    every kind uses it, else each kind's version (``p`` practitioners, ``d`` hospital
+    doctors, ``h`` hospitals, ``f`` pharmacies; 0 the default), e.g. ``2025:p2,d0,h1,f0``."""
+    shipped = catalogue_version(credit_ruleset(RULESET))
+    if all(c.name.startswith(shipped) for c in catalogues.values()):
+        return shipped
+    parts = []
+    for kind in CATALOGUE_KINDS:
+        name = catalogues[kind].name
+        version = name.rsplit("-v", 1)[1] if "-v" in name else "0"
+        parts.append(f"{_SHORT[kind]}{version}")
+    years = {c.name.split("-", 1)[0] for c in catalogues.values() if "-v" in c.name}
+    return f"{min(years) if years else ''}:{','.join(parts)}"[:32]
+
+
+def _score(subject: Subject, catalogue: catalogues_service.Catalogue) -> None:
+    """The subject's indicator counts scored by its catalogue (Art. 18-19; RULES I-15): each
+    indicator gives count × points, at most its cap; one not in the catalogue gives
+    nothing and the result says so."""
+    if subject.catalogue_kind == catalogues_service.DOCTORS:
+        subject.notes.append(
+            f"hospital doctor: the doctors' catalogue {catalogue.name}, the guideline is "
+            "separate (Hunan-Rules Art. 17; RULES §8)"
+        )
+    for module, counts, out in (
+        ("bonus", subject.bonus_counts, subject.bonus),
+        ("deduction", subject.deduction_counts, subject.deductions),
+    ):
+        sign = "+" if module == "bonus" else "−"
+        for indicator, n in counts.items():
+            item = catalogue.section(module).get(indicator)
+            source = subject.sources.get(indicator, "")
+            if item is None:
+                if subject.catalogue_kind == catalogues_service.DOCTORS:
+                    what = f"year points {n:g}" if indicator == POINTS else indicator
+                    subject.notes.append(f"hospital doctor: {what} not applied (not in the "
+                                         "doctors' catalogue)")  # fmt: skip
+                else:
+                    subject.notes.append(
+                        f"{indicator}: not a {module} indicator of catalogue {catalogue.name}, "
+                        f"not counted{source}"
+                    )
+                continue
+            value = n * item["points"]
+            capped = ""
+            if item["cap"] is not None and value > item["cap"]:
+                value, capped = item["cap"], f", capped at {item['cap']:g}"
+            out.append(value)
+            subject.notes.append(
+                f"{indicator}: {n:g} × {item['points']:g} = {sign}{value:g}{capped} "
+                f"({item['ref']}){source}"
+            )
 
 
 def _terminated_in(timeline: Timeline, year: int) -> bool:
@@ -165,22 +255,24 @@ def _among(column: Any, ids: list[int]) -> Any:
 
 
 def _practitioners(
-    session: Session, ruleset: CreditRuleset, year: int, region: str
+    session: Session, year: int, region: str, keys: list[str] | None = None
 ) -> Iterator[list[Subject]]:
-    """Practitioners whose region is within ``region``, in batches (Hunan-Rules Art. 17)."""
-    per_point = float(_indicator(ruleset, "deductions", "practitioner_points")["per_point"])
-    kept = float(_indicator(ruleset, "bonus", "commitment_kept")["points"])
+    """Practitioners whose region is within ``region`` (``keys``: only these national
+    codes), in batches (Hunan-Rules Art. 17)."""
     last_day = date(year, 12, 31)
+    with_items = _has_items(session, "practitioner")
     after = 0
     while True:
-        people = session.execute(
+        query = (
             columns(col(Practitioner.id), col(Practitioner.national_code),
                     col(Practitioner.region), col(Practitioner.practice_type),
                     col(Practitioner.ruleset))
             .where(col(Practitioner.id) > after)
             .where(col(Practitioner.region).startswith(region))
-            .order_by(col(Practitioner.id)).limit(BATCH)
-        ).all()  # fmt: skip
+        )  # fmt: skip
+        if keys is not None:
+            query = query.where(col(Practitioner.national_code).in_(keys))
+        people = session.execute(query.order_by(col(Practitioner.id)).limit(BATCH)).all()
         if not people:
             return
         after = people[-1][0] or 0
@@ -211,7 +303,9 @@ def _practitioners(
                 )
             ).all()
         )
-        bonuses = _facts(session, year, "practitioner", [p[1] for p in people], ruleset)
+        codes = [p[1] for p in people]
+        recorded = _facts(session, year, "practitioner", codes)
+        archived = _items(session, year, "practitioner", codes) if with_items else {}
         batch = []
         for pid, code, where, practice, person_ruleset in people:
             assert pid is not None
@@ -221,35 +315,32 @@ def _practitioners(
                 timeline = _timeline(session, pid, person_ruleset, text)
                 points = timeline.year_points_on(last_day)
                 blacklisted = _terminated_in(timeline, year)
-            subject = Subject("practitioner", code, where)
+            subject = Subject("practitioner", code, where, "practitioner")
             subject.facts = _use_facts(months_used(spans.get(pid, []), year), blacklisted)
-            hospital_doctor = practice == "doctor" and pid in at_hospital
-            if hospital_doctor:
-                subject.notes.append(
-                    f"hospital doctor: year points {points} not applied, the doctors' "
-                    "guideline is separate (Hunan-Rules Art. 17; RULES §8); default catalogue"
-                )
-            elif points:
-                subject.deductions.append(points * per_point)
-                subject.notes.append(
-                    f"practitioner_points: {points} points × {per_point:g} = "
-                    f"{points * per_point:g} (Hunan-Rules Art. 17)"
-                )
+            if practice == "doctor" and pid in at_hospital:
+                subject.catalogue_kind = catalogues_service.DOCTORS
+            if points:
+                subject.deduction_counts[POINTS] = points
             if pid in signed and not points:
-                subject.bonus.append(kept)
-                subject.notes.append(f"commitment_kept: +{kept:g} (Hunan-Credit Art. 9-12)")
-            for points_, note in bonuses.get(code, []):
-                subject.bonus.append(points_)
-                subject.notes.append(note)
+                subject.bonus_counts["commitment_kept"] = 1
+                subject.sources["commitment_kept"] = " (signed service commitment)"
+            _add(subject, recorded.get(code, []), archived.get(code, []))
             batch.append(subject)
         yield batch
 
 
-def _facts(
-    session: Session, year: int, kind: str, keys: list[str], ruleset: CreditRuleset
-) -> dict[str, list[tuple[float, str]]]:
+def _add(subject: Subject, recorded: list[str], archived: list[tuple[str, str, str]]) -> None:
+    for indicator in recorded:
+        subject.bonus_counts[indicator] = subject.bonus_counts.get(indicator, 0) + 1
+    for module, indicator, _title in archived:
+        counts = subject.bonus_counts if module == "bonus" else subject.deduction_counts
+        counts[indicator] = counts.get(indicator, 0) + 1
+        subject.sources[indicator] = " (archive)"
+
+
+def _facts(session: Session, year: int, kind: str, keys: list[str]) -> dict[str, list[str]]:
     """Bonus indicators officers recorded (credit_fact), by subject key."""
-    out: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    out: dict[str, list[str]] = defaultdict(list)
     for key, indicator in session.exec(
         select(CreditFact.subject_key, CreditFact.indicator)
         .where(CreditFact.year == year)
@@ -257,29 +348,82 @@ def _facts(
         .where(col(CreditFact.subject_key).in_(keys))
         .order_by(col(CreditFact.id))
     ).all():
-        item = _indicator(ruleset, "bonus", indicator)
-        out[key].append((float(item["points"]), f"{indicator}: +{item['points']} ({item['ref']})"))
+        out[key].append(indicator)
+    return out
+
+
+def _has_items(session: Session, kind: str) -> bool:
+    """Whether any archive item of ``kind`` may feed an indicator (one indexed probe per
+    run, so a province without such items pays nothing per batch)."""
+    found = session.execute(
+        columns(col(CreditItem.id))
+        .where(col(CreditItem.subject_kind) == kind)
+        .where((col(CreditItem.indicator) != "") | col(CreditItem.supersedes_id).is_not(None))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _items(
+    session: Session, year: int, kind: str, keys: list[str]
+) -> dict[str, list[tuple[str, str, str]]]:
+    """Archive items (credit_item) that count as indicators in ``year``, by subject key:
+    live (not superseded, not withdrawn), not repaired (no approved credit_repair on it),
+    with an indicator and ``occurred_on`` in the year; bad → deduction, good → bonus
+    (Hunan-Credit Art. 13-14, 18-19, 27). One indexed read per batch (the subject index);
+    a correction names the row it replaces, so the batch's own rows tell what is live."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        columns(col(CreditItem.id), col(CreditItem.subject_key), col(CreditItem.indicator),
+                col(CreditItem.polarity), col(CreditItem.occurred_on),
+                col(CreditItem.supersedes_id), col(CreditItem.withdrawn), col(CreditItem.title))
+        .where(col(CreditItem.subject_kind) == kind)
+        .where(col(CreditItem.subject_key).in_(keys))
+        .where((col(CreditItem.indicator) != "") | col(CreditItem.supersedes_id).is_not(None))
+        .order_by(col(CreditItem.id))
+    ).all()  # fmt: skip
+    if not rows:
+        return {}
+    superseded = {r[5] for r in rows if r[5] is not None}
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    live = [r for r in rows
+            if r[0] not in superseded and not r[6] and r[2] and first <= r[4] <= last]  # fmt: skip
+    if not live:
+        return {}
+    repaired = set(
+        session.exec(
+            select(CreditRepair.item_id)
+            .where(col(CreditRepair.item_id).in_([r[0] for r in live]))
+            .where(CreditRepair.state == "approved")
+        ).all()
+    )
+    out: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for item_id, key, indicator, polarity, _, _, _, title in live:
+        if item_id in repaired:
+            continue
+        out[key].append(("bonus" if polarity == "good" else "deduction", indicator, title))
     return out
 
 
 def _institutions(
-    session: Session, ruleset: CreditRuleset, year: int, region: str
+    session: Session, year: int, region: str, keys: list[str] | None = None
 ) -> Iterator[list[Subject]]:
-    """Designated hospitals and pharmacies within ``region``, in batches (Art. 14, 20)."""
-    points = {
-        name: float(_indicator(ruleset, "deductions", name)["points"])
-        for name in DECISION_INDICATOR.values()
-    }
+    """Designated hospitals and pharmacies within ``region`` (``keys``: only these codes),
+    in batches (Art. 14, 20)."""
     first_day, last_day = date(year, 1, 1), date(year, 12, 31)
+    with_items = {kind for kind in KIND_OF_INSTITUTION.values() if _has_items(session, kind)}
     after = 0
     while True:
-        places = session.exec(
+        query = (
             select(Institution.id, Institution.code, Institution.region, Institution.kind)
             .where(col(Institution.id) > after)
             .where(col(Institution.region).startswith(region))
             .where(col(Institution.kind).in_(KIND_OF_INSTITUTION))
-            .order_by(col(Institution.id)).limit(BATCH)
-        ).all()  # fmt: skip
+        )
+        if keys is not None:
+            query = query.where(col(Institution.code).in_(keys))
+        places = session.exec(query.order_by(col(Institution.id)).limit(BATCH)).all()
         if not places:
             return
         after = places[-1][0] or 0
@@ -309,30 +453,28 @@ def _institutions(
                 ended[action.institution_id] = min(
                     action.effective_from, ended.get(action.institution_id, action.effective_from)
                 )
-        keys = [p[1] for p in places]
-        bonuses = {
-            kind: _facts(session, year, kind, keys, ruleset)
+        codes = [p[1] for p in places]
+        recorded = {
+            kind: _facts(session, year, kind, codes) for kind in KIND_OF_INSTITUTION.values()
+        }
+        archived = {
+            kind: _items(session, year, kind, codes) if kind in with_items else {}
             for kind in KIND_OF_INSTITUTION.values()
         }
         batch = []
         for place_id, code, where, place_kind in places:
             iid = place_id or 0
-            subject = Subject(KIND_OF_INSTITUTION[place_kind], code, where)
+            kind = KIND_OF_INSTITUTION[place_kind]
+            subject = Subject(kind, code, where, kind)
             start = since.get(iid)
             spans = [(start, ended.get(iid))] if start is not None else []
             subject.facts = _use_facts(months_used(spans, year))
             for decision_type, n in sorted(decided.get(iid, Counter()).items()):
                 indicator = DECISION_INDICATOR.get(decision_type)
-                if indicator is None:
-                    continue
-                subject.deductions.append(n * points[indicator])
-                subject.notes.append(
-                    f"{indicator}: {n} × {points[indicator]:g} = {n * points[indicator]:g} "
-                    "(Hunan-Credit Art. 14)"
-                )
-            for points_, note in bonuses[subject.kind].get(code, []):
-                subject.bonus.append(points_)
-                subject.notes.append(note)
+                if indicator is not None:
+                    subject.deduction_counts[indicator] = n
+                    subject.sources[indicator] = " (Hunan-Credit Art. 14: decisions of the year)"
+            _add(subject, recorded[kind].get(code, []), archived[kind].get(code, []))
             batch.append(subject)
         yield batch
 
@@ -403,6 +545,7 @@ class Summary:
     unchanged: int = 0
     published_runs: int = 0
     warnings: list[str] = field(default_factory=list)
+    catalogues: dict[str, str] = field(default_factory=dict)  # kind → catalogue name (Art. 18)
 
     def add(self, row: dict[str, Any]) -> None:
         self.total += 1
@@ -433,6 +576,7 @@ class Summary:
             "excluded": dict(sorted(self.excluded_reasons.items())),
             "written": self.written,
             "unchanged": self.unchanged,
+            "catalogues": dict(self.catalogues),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -453,6 +597,7 @@ class Summary:
             "written": self.written,
             "unchanged": self.unchanged,
             "warnings": self.warnings,
+            "catalogues": dict(self.catalogues),
         }
 
 
@@ -495,30 +640,61 @@ def check_year(year: int, today: date) -> list[str]:
 
 
 def _evaluate(
-    session: Session, year: int, region: str, progress: Progress | None
+    session: Session,
+    year: int,
+    region: str,
+    progress: Progress | None,
+    catalogues: Catalogues | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
+    """Every subject of ``region`` scored with ``catalogues`` (default: those of the year,
+    :func:`resolve_catalogues`); ``kinds``: only subjects evaluated with these catalogue
+    kinds (a draft's preview)."""
     ruleset = credit_ruleset(RULESET)
+    catalogues = catalogues or resolve_catalogues(session, year)
+    producers: list[Callable[..., Iterator[list[Subject]]]] = []
+    if kinds is None or {"practitioner", catalogues_service.DOCTORS} & set(kinds):
+        producers.append(_practitioners)
+    if kinds is None or set(KIND_OF_INSTITUTION.values()) & set(kinds):
+        producers.append(_institutions)
     # Most subjects share their facts (no points, a full year): the outcome of equal facts
     # is computed once. The key holds everything _outcome reads.
     memo: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for producer in (_practitioners, _institutions):
-        for batch in producer(session, ruleset, year, region):
-            medical = [s.key for s in batch if s.kind == MEDICAL]
-            consulted = _consulted(session, year, medical)
-            rows = []
-            for s in batch:
-                asked = s.kind == MEDICAL and s.key in consulted
-                key = (s.kind, tuple(s.bonus), tuple(s.deductions), s.facts, tuple(s.notes), asked)
-                outcome = memo.get(key)
-                if outcome is None:
-                    if len(memo) > 50_000:
-                        memo.clear()
-                    outcome = memo[key] = _outcome(ruleset, s, asked)
-                rows.append({"subject_kind": s.kind, "subject_key": s.key, "region": s.region,
-                             **outcome})  # fmt: skip
-            yield rows
+    for producer in producers:
+        for batch in producer(session, year, region):
+            if kinds is not None:
+                batch = [s for s in batch if s.catalogue_kind in kinds]
+            yield _rows(session, ruleset, year, batch, catalogues, memo)
             if progress is not None:
-                progress(len(rows))
+                progress(len(batch))
+
+
+def _rows(
+    session: Session,
+    ruleset: CreditRuleset,
+    year: int,
+    batch: list[Subject],
+    catalogues: Catalogues,
+    memo: dict[tuple[Any, ...], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    medical = [s.key for s in batch if s.kind == MEDICAL]
+    consulted = _consulted(session, year, medical)
+    rows = []
+    for s in batch:
+        asked = s.kind == MEDICAL and s.key in consulted
+        # Everything _score and _outcome read: equal facts, one computation.
+        key = (s.kind, s.catalogue_kind, tuple(s.bonus_counts.items()),
+               tuple(s.deduction_counts.items()), tuple(s.sources.items()), s.facts,
+               asked)  # fmt: skip
+        outcome = memo.get(key)
+        if outcome is None:
+            if len(memo) > 50_000:
+                memo.clear()
+            _score(s, catalogues[s.catalogue_kind])
+            outcome = memo[key] = _outcome(ruleset, s, asked)
+        rows.append({"subject_kind": s.kind, "subject_key": s.key, "region": s.region,
+                     **outcome})  # fmt: skip
+    return rows
 
 
 def count_subjects(engine: Engine, region: str) -> int:
@@ -551,12 +727,14 @@ def preview(
     summary = Summary(year, region, "preview", warnings=warnings)
     with session_scope(engine) as session:
         known_region(session, region)
-        for rows in _evaluate(session, year, region, progress):
+        catalogues = resolve_catalogues(session, year)
+        summary.catalogues = {k: c.name for k, c in catalogues.items()}
+        for rows in _evaluate(session, year, region, progress, catalogues):
             for row in rows:
                 summary.add(row)
     if record is not None:
         with session_scope(engine, write=True) as session:
-            run = _new_run(session, record, year, region, "previewed")
+            run = _new_run(session, record, year, region, "previewed", catalogues)
             run.counts = json.dumps(summary.counts(), sort_keys=True)
             session.add(run)
             summary.run_id = run.id
@@ -565,11 +743,13 @@ def preview(
     return summary
 
 
-def _new_run(session: Session, act: Act, year: int, region: str, state: str) -> CreditRun:
+def _new_run(
+    session: Session, act: Act, year: int, region: str, state: str, catalogues: Catalogues
+) -> CreditRun:
     ruleset = credit_ruleset(RULESET)
     run = CreditRun(
         year=year, region=region, state=state, ruleset=ruleset.id,
-        catalogue=catalogue_version(ruleset), started_by=act.actor, started_at=act.at,
+        catalogue=run_catalogue(catalogues), started_by=act.actor, started_at=act.at,
     )  # fmt: skip
     session.add(run)
     session.flush()
@@ -613,10 +793,12 @@ def commit(
     with session_scope(engine, write=True) as session:
         known_region(session, region)
         earlier = session.exec(select(CreditResult.id).where(CreditResult.year == year)).first()
-        run = _new_run(session, act, year, region, "committed")
+        catalogues = resolve_catalogues(session, year)
+        summary.catalogues = {k: c.name for k, c in catalogues.items()}
+        run = _new_run(session, act, year, region, "committed", catalogues)
         run.committed_by, run.committed_at = act.actor, act.at
         assert run.id is not None
-        for rows in _evaluate(session, year, region, progress):
+        for rows in _evaluate(session, year, region, progress, catalogues):
             by_kind: dict[str, list[str]] = defaultdict(list)
             for row in rows:
                 by_kind[row["subject_kind"]].append(row["subject_key"])
@@ -684,6 +866,7 @@ def _fill_from_counts(summary: Summary, counts_json: str) -> None:
     summary.excluded_reasons.update(counts.get("excluded", {}))
     for city, values in counts.get("cities", {}).items():
         summary.cities[city].update(values)
+    summary.catalogues.update(counts.get("catalogues", {}))
 
 
 # --- consultations, facts, reading ----------------------------------------------------------
@@ -783,3 +966,156 @@ def latest_a_grade(session: Session) -> tuple[int | None, list[AGradeInstitution
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+# --- a draft catalogue's preview (Art. 18) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CataloguePreview:
+    """A draft catalogue tried on the subjects of ``year`` beside the version in force."""
+
+    year: int
+    kind: str
+    draft: Summary
+    current: Summary
+    current_name: str
+
+
+def preview_catalogue(
+    engine: Engine, catalogue_id: int, *, today: date | None = None
+) -> CataloguePreview:
+    """Evaluate last year's subjects of the draft's kind with the draft and with the version
+    in force for the draft's year (published, else the default), nothing written (Art. 18:
+    the draft is tried before publication). "Last year": the latest year that is over and
+    not after the draft's year, ``min(draft.year, today.year − 1)``; the whole province (the
+    catalogue is provincial)."""
+    today = today or china_today()
+    with session_scope(engine) as session:
+        row = catalogues_service.get(session, catalogue_id)
+        draft = catalogues_service.catalogue_of(row)
+        kind = row.subject_kind
+        if kind not in CATALOGUE_KINDS:
+            raise CreditError("subject_kind", "该类信用主体暂不参加年度评价，无法预览")
+        year = min(row.year, today.year - 1)
+        in_force = resolve_catalogues(session, row.year)
+        summaries = []
+        for name, chosen in (("draft", draft), ("current", in_force[kind])):
+            catalogues = {**in_force, kind: chosen}
+            summary = Summary(year, PROVINCE, "preview")
+            summary.catalogues = {
+                kind: chosen.name if name == "current" else f"draft:{chosen.name}"
+            }
+            for rows in _evaluate(session, year, PROVINCE, None, catalogues, (kind,)):
+                for r in rows:
+                    summary.add(r)
+            summaries.append(summary)
+    return CataloguePreview(year, kind, summaries[0], summaries[1], in_force[kind].name)
+
+
+# --- re-evaluation on changed facts (Art. 19, 22) ---------------------------------------------
+
+GRADE_ZH = {GRADED: "", HELD: "待征求意见", EXCLUDED: "不参加本期评价"}
+BASIS = (
+    "《湖南省医疗保障信用管理办法》第十九条：信用评价结果根据信用信息变化动态调整，变化情况"
+    "记入信用档案；第二十二条：告知信用主体评价结果的变化情况、理由和依据"
+)
+
+
+def _shown(row: Any) -> str:
+    if row["state"] == GRADED:
+        score = row["score"]
+        return f"{row['grade']} 级（{score:g} 分）" if score is not None else str(row["grade"])
+    if row["state"] == EXCLUDED:
+        return f"不参加本期评价（{row['exclusion_reason']}）"
+    score = row["score"]
+    return "待征求意见" if score is None else f"待征求意见（暂定 {score:g} 分）"
+
+
+def reevaluate_subject(
+    session: Session,
+    act: Act,
+    subject_kind: str,
+    subject_key: str,
+    years: list[int] | set[int] | None = None,
+    why: str = "",
+) -> list[CreditChangeNotice]:
+    """Re-evaluate one subject at once after its facts changed (Hunan-Credit Art. 19:
+    results change dynamically and every change is archived; Art. 22: the subject is told
+    what changed, why and on what basis).
+
+    For each committed year (``years``: only these) in which the subject has a result, the
+    subject is evaluated again exactly as the annual run does (the year's catalogue, the
+    consultation: a medical institution held for it stays held); a changed result is a new
+    ``credit_result`` superseding the current one (in the same run) with a
+    ``credit_change_notice``; an unchanged one writes nothing. Runs in the caller's
+    transaction; returns the notices written."""
+    committed = set(
+        session.exec(
+            select(CreditRun.year).where(col(CreditRun.state).in_(("committed", "published")))
+        ).all()
+    )
+    wanted = sorted(committed if years is None else committed & set(years))
+    if not wanted or subject_kind not in KIND_ZH:
+        return []
+    results = table(CreditResult)
+    current: dict[int, Any] = {}
+    for row in session.execute(
+        columns(results.c.id, results.c.run_id, results.c.year, *(results.c[k] for k in COMPARED))
+        .where(results.c.year.in_(wanted))
+        .where(results.c.subject_kind == subject_kind)
+        .where(results.c.subject_key == subject_key)
+        .order_by(results.c.id)
+    ).all():
+        current[row.year] = row._mapping
+    notices = []
+    ruleset = credit_ruleset(RULESET)
+    producer = _practitioners if subject_kind == "practitioner" else _institutions
+    for year, old in sorted(current.items()):
+        catalogues = resolve_catalogues(session, year)
+        batch = [s for b in producer(session, year, PROVINCE, [subject_key]) for s in b
+                 if s.kind == subject_kind]  # fmt: skip
+        if not batch:
+            continue
+        new = _rows(session, ruleset, year, batch[:1], catalogues, {})[0]
+        if all(old[k] == new[k] for k in COMPARED):
+            continue
+        result = CreditResult(**new, run_id=old["run_id"], year=year, recorded_at=act.at,
+                              supersedes_id=old["id"])  # fmt: skip
+        session.add(result)
+        session.flush()
+        notice = CreditChangeNotice(
+            subject_kind=subject_kind, subject_key=subject_key, year=year,
+            result_id=result.id or 0, previous_result_id=old["id"],
+            what=f"{year} 年度信用评价结果：{_shown(old)} → {_shown(new)}",
+            why=why.strip() or "信用信息发生变化", basis=BASIS, recorded_at=act.at,
+        )  # fmt: skip
+        session.add(notice)
+        session.flush()
+        audit(session, act, "credit_reevaluate", "credit_result", result.id, year=year,
+              subject_kind=subject_kind, subject_key=subject_key, notice=notice.id,
+              before=_shown(old), after=_shown(new), why=notice.why)  # fmt: skip
+        notices.append(notice)
+    return notices
+
+
+def reevaluate_institution(
+    session: Session, act: Act, institution: Institution, why: str = ""
+) -> list[CreditChangeNotice]:
+    """:func:`reevaluate_subject` for a registry institution (hospitals and pharmacies)."""
+    kind = KIND_OF_INSTITUTION.get(institution.kind)
+    if kind is None:
+        return []
+    return reevaluate_subject(session, act, kind, institution.code, why=why)
+
+
+def item_changed(session: Session, act: Act, item: CreditItem) -> list[CreditChangeNotice]:
+    """A new or superseding ``credit_item`` (or a repair approved on one): re-evaluate its
+    subject when it or the row it replaces feeds an indicator (Art. 19, 22). For the
+    archive's services to call at the end of their transaction."""
+    replaced = session.get(CreditItem, item.supersedes_id) if item.supersedes_id else None
+    if not item.indicator and (replaced is None or not replaced.indicator):
+        return []
+    years = {item.occurred_on.year} | ({replaced.occurred_on.year} if replaced else set())
+    why = f"信用信息变化：{item.title}（{item.occurred_on}）"
+    return reevaluate_subject(session, act, item.subject_kind, item.subject_key, years, why)

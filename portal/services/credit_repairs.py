@@ -408,6 +408,12 @@ def decide_credit_repair(
             "harm_removed": harm_removed,
         },
     )
+    if approved and repair.item_id is not None:  # a repaired item no longer counts (Art. 19)
+        from portal.services.credit_evaluation import item_changed
+
+        repaired = session.get(CreditItem, repair.item_id)
+        if repaired is not None:
+            item_changed(session, act, repaired)
     if approved and repair.listing_id is not None:
         # The repaired item is a blacklist listing's: its publication ends everywhere
         # (state repaired, a "repaired" blacklist event for the page, the feeds and the

@@ -18,7 +18,14 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from portal.clock import china_today
-from portal.models import Decision, LedgerEntry, Practitioner, Registration, StatusCache
+from portal.models import (
+    Decision,
+    Institution,
+    LedgerEntry,
+    Practitioner,
+    Registration,
+    StatusCache,
+)
 from portal.services import cache, credit_archive, ledger_chain, webhooks
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit, get_institution, get_practitioner
@@ -346,7 +353,20 @@ def record_case(
         result.points[code] = case_points(session, person, timeline, decision.id or 0)
         result.warnings += [w for w in timeline.warnings if w not in result.warnings]
     credit_archive.sync_from_ledger(session, act, [p.id or 0 for p in people.values()])
+    _reevaluate_credit(session, act, institution, list(people), decision)
     return result
+
+
+def _reevaluate_credit(
+    session: Session, act: Act, institution: Institution, codes: list[str], decision: Decision
+) -> None:
+    """A new decision changes the facts of committed credit years (Hunan-Credit Art. 19, 22)."""
+    from portal.services import credit_evaluation
+
+    why = f"处理决定 {decision.document_no}（{decision.decision_date}）"
+    for code in codes:
+        credit_evaluation.reevaluate_subject(session, act, "practitioner", code, why=why)
+    credit_evaluation.reevaluate_institution(session, act, institution, why=why)
 
 
 def case_points(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from portal.models import (
+    CreditResult,
+    CreditRun,
     Practitioner,
     RepairApplication,
 )
@@ -26,6 +28,40 @@ from scoring.rulesets import practitioner_ruleset
 
 # --- repairs -------------------------------------------------------------------------
 
+CREDIT_GRADE_ROUTE = "credit_grade"
+REPAIRING_GRADES = ("A", "B")
+
+
+def previous_grade(session: Session, person: Practitioner, applied_on: date) -> str:
+    """The practitioner's grade of the year before ``applied_on`` (Hunan-Rules Art. 12(3):
+    A → 5 points, B → 2; RULES §8 last bullet), looked up, never typed: the current result
+    (the row nobody supersedes) of a committed or published run of that year. Committed
+    results are decided (Hunan-Credit Art. 20: decided by 30 April), so publication is not
+    awaited. None, not graded, or C/D: refused, naming the route."""
+    year = applied_on.year - 1
+    row = session.exec(
+        select(CreditResult)
+        .join(CreditRun, col(CreditRun.id) == col(CreditResult.run_id))
+        .where(col(CreditRun.state).in_(("committed", "published")))
+        .where(CreditResult.year == year)
+        .where(CreditResult.subject_kind == "practitioner")
+        .where(CreditResult.subject_key == person.national_code)
+        .order_by(col(CreditResult.id).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise ServiceError(
+            "route", f"未找到该人员 {year} 年度已提交的信用评价结果，不能按上年度信用等级修复"
+            "（湖南细则第十二条第三项）",
+        )  # fmt: skip
+    if row.state != "graded" or row.grade not in REPAIRING_GRADES:
+        shown = row.grade if row.state == "graded" else "未评定等级"
+        raise ServiceError(
+            "route", f"该人员 {year} 年度信用评价为 {shown}，只有 A 级（减免5分）或 B 级（减免2分）"
+            "可按上年度信用等级修复（湖南细则第十二条第三项）",
+        )  # fmt: skip
+    return str(row.grade)
+
 
 def apply_repair(
     session: Session,
@@ -44,6 +80,8 @@ def apply_repair(
         raise ServiceError(
             "route", f"本规则集没有修复途径 {route}；可选：{'、'.join(ruleset.routes)}"
         )
+    if route == CREDIT_GRADE_ROUTE and spec.param == "grade":
+        param = previous_grade(session, person, applied_on)
     if spec.param is not None and (param is None or str(param) == ""):
         raise ServiceError("param", "请填写该修复途径所需的成绩、级别或分值")
     if spec.param in ("score", "points"):
@@ -105,6 +143,7 @@ def decide_repair(
         )
         if application.state == "approved":
             application.granted = outcome.granted
+            _reevaluate_credit(session, act, person, application)
     session.add(application)
     audit(
         session,
@@ -115,3 +154,14 @@ def decide_repair(
         approve=approve,
     )
     return application
+
+
+def _reevaluate_credit(
+    session: Session, act: Act, person: Practitioner, application: RepairApplication
+) -> None:
+    """A repair changes the year's points: committed credit years follow (Hunan-Credit
+    Art. 19, 22)."""
+    from portal.services.credit_evaluation import reevaluate_subject
+
+    why = f"记分修复（第 {application.id} 号）减免 {application.granted} 分"
+    reevaluate_subject(session, act, "practitioner", person.national_code, why=why)

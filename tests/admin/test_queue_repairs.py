@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal.db import make_engine, session_scope
-from portal.models import AuditLog, LedgerEntry, RepairApplication
+from portal.models import AuditLog, CreditResult, CreditRun, LedgerEntry, RepairApplication
 from portal.services.ledger import Finding, record_case, status_on
 from portal.services.registry import Act
 from portal.services.repairs import apply_repair, decide_repair
@@ -301,3 +301,40 @@ async def test_bad_input_keeps_what_was_typed(as_user: Any, admin_url: str, plac
     assert early.status_code == 400 and "审核日期不能早于申请日期" in early.text
     assert 'value="2025-05-30"' in early.text and 'value="refuse" required checked' in early.text
     assert _get(admin_url, app_id).state == "applied"
+
+
+def _graded(url: str, code: str, year: int, grade: str) -> None:
+    """A committed result of ``year`` for ``code`` (as the annual run writes it)."""
+    engine = make_engine(url)
+    with session_scope(engine, write=True) as session:
+        run = CreditRun(year=year, region="4301", state="committed", ruleset="hunan-credit-2024",
+                        catalogue="default-2024", started_by="chenjing", started_at=OFFICE.at,
+                        committed_by="chenjing", committed_at=OFFICE.at)  # fmt: skip
+        session.add(run)
+        session.flush()
+        session.add(CreditResult(run_id=run.id or 0, year=year, subject_kind="practitioner",
+                                 subject_key=code, region="430102", state="graded", score=90,
+                                 grade=grade, recorded_at=OFFICE.at))  # fmt: skip
+    engine.dispose()
+
+
+async def test_the_credit_grade_route_looks_the_grade_up(
+    as_user: Any, admin_url: str, places: Places
+) -> None:
+    """Hunan-Rules Art. 12(3): last year's grade is looked up, never typed (A → 5, B → 2)."""
+    site = await as_user("liuyang")
+    page = await site.get("/admin/queues/repairs")
+    assert "按上年度已提交的信用评价结果自动查询" in page.text
+    filed = {"national_code": places.changsha_nurse, "route": "credit_grade", "param": "A",
+             "applied_on": "2026-03-02", "form_token": token_in(page.text)}  # fmt: skip
+    missing = await post_form(site, "/admin/repairs", filed)
+    assert missing.status_code == 400 and 'id="file-route-error"' in missing.text
+    assert "2025 年度已提交的信用评价结果" in missing.text
+    assert _count(admin_url, RepairApplication) == 0
+    _graded(admin_url, places.changsha_nurse, 2025, "B")
+    made = await post_form(site, "/admin/repairs", {**filed, "form_token": token_in(missing.text)})
+    assert made.status_code == 303
+    app_id = int(made.headers["location"].rsplit("/", 1)[1])
+    assert _get(admin_url, app_id).param == "B"  # what was typed (A) does not count
+    shown = await site.get(f"/admin/repairs/{app_id}")
+    assert "系统按上年度信用评价结果查得" in shown.text

@@ -143,7 +143,8 @@ def test_the_ledger_feeds_the_archive_once(session: Session, cast: Cast) -> None
     [view] = archive.current_items(session, "practitioner", cast.nurse)
     assert view.item.category == "violation" and view.item.polarity == "bad"
     assert "湘医保罚〔2025〕70号" in view.item.title and "3分" in view.item.title
-    assert view.item.indicator == "administrative_penalty" and view.item.source == "supervision"
+    # No indicator: the evaluation reads the decision from the ledger (never twice).
+    assert view.item.indicator == "" and view.item.source == "supervision"
     assert view.item.origin and view.item.origin.endswith(f":{cast.nurse}")
     assert archive.sync_from_ledger(session, OFFICER) == 0  # idempotent
     assert len(archive.current_items(session, "practitioner", cast.nurse)) == 1
@@ -251,7 +252,7 @@ def test_commitment_signed_kept_or_breached(session: Session, cast: Cast) -> Non
                                           on=date(2025, 5, 20), detail="虚构服务")  # fmt: skip
     [view] = archive.current_items(session, "designated_hospital", cast.hospital_a)
     assert view.item.id == event.item_id
-    assert (view.item.category, view.item.indicator) == ("commitment", "commitment_breach")
+    assert (view.item.category, view.item.indicator) == ("commitment", "commitment_broken")
     with pytest.raises(ServiceError):  # recorded once
         commitments.record_fulfilment(session, OFFICER, signed.id or 0, outcome="kept",
                                       on=date(2025, 5, 21))  # fmt: skip
