@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert
+from sqlalchemy import ARRAY, Engine, any_, bindparam, func, insert
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
@@ -164,6 +164,33 @@ def _among(column: Any, ids: list[int]) -> Any:
     return column.in_(ids)
 
 
+def _keys_in(session: Session, column: Any, keys: list[str]) -> Any:
+    """``column IN keys``; on PostgreSQL ``column = ANY(:keys)``, one array parameter (a
+    batch of 2,000 codes as one bound value: no 2,000-placeholder statement to build and
+    parse for every batch)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+    return column.in_(keys)
+
+
+def _write_results(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append a batch of results (Hunan-Credit Art. 19: every result archived, none
+    overwritten). PostgreSQL: one ``COPY`` per batch in the run's transaction (all or
+    nothing still); elsewhere one executemany. Every row has the same keys."""
+    results = table(CreditResult)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(results), rows)
+        return
+    names = list(rows[0])
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {results.name} ({', '.join(names)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[n] for n in names])
+
+
 def _practitioners(
     session: Session, ruleset: CreditRuleset, year: int, region: str
 ) -> Iterator[list[Subject]]:
@@ -254,7 +281,7 @@ def _facts(
         select(CreditFact.subject_key, CreditFact.indicator)
         .where(CreditFact.year == year)
         .where(CreditFact.subject_kind == kind)
-        .where(col(CreditFact.subject_key).in_(keys))
+        .where(_keys_in(session, col(CreditFact.subject_key), keys))
         .order_by(col(CreditFact.id))
     ).all():
         item = _indicator(ruleset, "bonus", indicator)
@@ -347,7 +374,7 @@ def _consulted(session: Session, year: int, codes: list[str]) -> set[str]:
         session.exec(
             select(CreditConsultation.institution_code)
             .where(CreditConsultation.year == year)
-            .where(col(CreditConsultation.institution_code).in_(codes))
+            .where(_keys_in(session, col(CreditConsultation.institution_code), codes))
         ).all()
     )
 
@@ -585,7 +612,7 @@ def _current(session: Session, year: int, kind: str, keys: list[str]) -> dict[st
         columns(results.c.id, results.c.subject_key, *(results.c[k] for k in COMPARED))
         .where(results.c.year == year)
         .where(results.c.subject_kind == kind)
-        .where(results.c.subject_key.in_(keys))
+        .where(_keys_in(session, results.c.subject_key, keys))
         .order_by(results.c.id)
     ).all():
         out[row.subject_key] = row._mapping
@@ -634,7 +661,7 @@ def commit(
                 new.append({**row, "run_id": run.id, "year": year, "recorded_at": act.at,
                             "supersedes_id": old["id"] if old is not None else None})  # fmt: skip
             if new:
-                session.execute(insert(table(CreditResult)), new)
+                _write_results(session, new)
                 summary.written += len(new)
         run.counts = json.dumps(summary.counts(), sort_keys=True)
         session.add(run)
