@@ -810,3 +810,44 @@ def latest_a_grade(session: Session) -> tuple[int | None, list[AGradeInstitution
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class YearResult:
+    """A subject's current result for one year, as officers and the subject read it."""
+
+    year: int
+    state: str  # graded | held_for_consultation | excluded
+    grade: str | None
+    score: float | None
+    exclusion_reason: str
+    measures: tuple[tuple[str, str], ...]  # (title, article) of each Art. 31-32 measure
+    published: bool
+    recorded_at: datetime
+    changed: bool  # supersedes an earlier result of the year (Art. 19)
+
+
+def results_of(session: Session, subject_kind: str, subject_key: str) -> list[YearResult]:
+    """The current result of each year for one subject, newest year first: per year the
+    newest row (a new row supersedes the last; the archive keeps both, Hunan-Credit Art.
+    13, 19), with its Art. 31-32 measures by title (RULES I-21)."""
+    titles = {m.id: (m.title, m.ref) for m in credit_ruleset(RULESET).measures}
+    newest: dict[int, tuple[CreditResult, str]] = {}
+    for row, run_state in session.exec(
+        select(CreditResult, CreditRun.state)
+        .join(CreditRun, col(CreditRun.id) == col(CreditResult.run_id))
+        .where(CreditResult.subject_kind == subject_kind)
+        .where(CreditResult.subject_key == subject_key)
+        .order_by(col(CreditResult.id))
+    ).all():
+        newest[row.year] = (row, run_state)
+    out = []
+    for year in sorted(newest, reverse=True):
+        row, run_state = newest[year]
+        ids = json.loads(row.measures or "[]")
+        measures = tuple(titles.get(m, (m, "")) for m in ids)
+        result = YearResult(year, row.state, row.grade, row.score, row.exclusion_reason,
+                            measures, run_state == "published", row.recorded_at,
+                            row.supersedes_id is not None)  # fmt: skip
+        out.append(result)
+    return out
