@@ -36,6 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Engine, any_, bindparam, func, insert
@@ -108,11 +109,15 @@ def months_used(spans: list[tuple[date, date | None]], year: int) -> int:
     for start, end in spans:
         lo, hi = max(start, first), min(end or last, last)
         if lo <= hi:
+            if lo.month == 1 and hi.month == 12:
+                return 12  # the whole year (most subjects): nothing more to count
             months.update(range(lo.month, hi.month + 1))
     return len(months)
 
 
+@lru_cache(maxsize=64)
 def _use_facts(months: int, blacklisted: bool = False) -> CreditFacts:
+    """Frozen, so one per value is shared by every subject with those facts."""
     return CreditFacts(
         fund_use_months=months, used_fund=months > 0, blacklisted=blacklisted,
         dishonest=blacklisted,
@@ -248,8 +253,8 @@ def _practitioners(
                 timeline = _timeline(session, pid, person_ruleset, text)
                 points = timeline.year_points_on(last_day)
                 blacklisted = _terminated_in(timeline, year)
-            subject = Subject("practitioner", code, where)
-            subject.facts = _use_facts(months_used(spans.get(pid, []), year), blacklisted)
+            facts = _use_facts(months_used(spans.get(pid, []), year), blacklisted)
+            subject = Subject("practitioner", code, where, facts=facts)
             hospital_doctor = practice == "doctor" and pid in at_hospital
             if hospital_doctor:
                 subject.notes.append(
