@@ -11,8 +11,9 @@ penalties), then, in the same run:
 - a commit (one transaction, every result written);
 - a re-run of the commit (nothing changed: nothing written).
 
-Each step prints subjects per second and the process's peak RSS so far (memory flat: the
-evaluation streams in batches, it never holds the province). Target (credit issue):
+Each step prints subjects per second, the process's CPU time and its peak RSS so far
+(memory flat: the evaluation streams in batches, it never holds the province). Target
+(credit issue):
 1,000,000 subjects under 2 minutes on either database.
 
     python bench/credit.py [--subjects 1000000] [--database-url URL]
@@ -64,6 +65,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def cpu_s() -> float:
+    """This process's CPU time (user + system): what a step costs whatever the load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def read_inputs(engine: Engine) -> int:
     """Stream every input of the evaluation once (the baseline): rows read."""
     people, regs, places = table(Practitioner), table(Registration), table(Institution)
@@ -104,12 +111,13 @@ def measure(engine: Engine, subjects: int, year: int, load: bool) -> None:
     stored = results or 0
     print(f"{total:,} subjects ({stored:,} results already stored); RSS {peak_rss_mb():.0f} MB")
     act = Act("bench", datetime.now(UTC), "基准测试")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     rows = read_inputs(engine)
     took = time.perf_counter() - started
     print(
         f"{'baseline: read inputs':<22} {total:>10,} subjects in {took:6.1f} s "
-        f"({total / took:,.0f}/s; {rows:,} rows); peak RSS {peak_rss_mb():.0f} MB"
+        f"({total / took:,.0f}/s; {rows:,} rows; CPU {cpu_s() - cpu:.1f} s); "
+        f"peak RSS {peak_rss_mb():.0f} MB"
     )
     steps: list[tuple[str, Callable[[], credit.Summary]]] = [
         ("preview", lambda: credit.preview(engine, year)),
@@ -117,12 +125,13 @@ def measure(engine: Engine, subjects: int, year: int, load: bool) -> None:
         ("re-run (unchanged)", lambda: credit.commit(engine, act, year)),
     ]
     for label, work in steps:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_s()
         summary = work()
         took = time.perf_counter() - started
         print(
             f"{label:<22} {summary.total:>10,} subjects in {took:6.1f} s "
-            f"({summary.total / took:,.0f}/s); written {summary.written:,}; "
+            f"({summary.total / took:,.0f}/s; CPU {cpu_s() - cpu:.1f} s); "
+            f"written {summary.written:,}; "
             f"grades {dict(sorted(summary.grades.items()))}; held {summary.held_count:,}; "
             f"excluded {sum(summary.excluded_reasons.values()):,}; "
             f"peak RSS {peak_rss_mb():.0f} MB"
