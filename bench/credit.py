@@ -12,9 +12,8 @@ penalties), then, in the same run:
 - a re-run of the commit (nothing changed: nothing written).
 
 Each step prints subjects per second, the process's CPU time and its peak RSS so far
-(memory flat: the evaluation streams in batches, it never holds the province). Target
-(credit issue):
-1,000,000 subjects under 2 minutes on either database.
+(memory flat: the evaluation streams in batches, it never holds the province).
+Target (credit issue): 1,000,000 subjects under 2 minutes on either database.
 
     python bench/credit.py [--subjects 1000000] [--database-url URL]
 
