@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, Engine, any_, bindparam, func, insert
 from sqlalchemy import select as columns
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
 from portal.clock import china_today
@@ -612,12 +613,22 @@ def _current(session: Session, year: int, kind: str, keys: list[str]) -> dict[st
     """The current result of each subject: its newest row (a new row supersedes the last),
     as a mapping of ``id`` and the compared columns."""
     results = table(CreditResult)
+    query = columns(results.c.id, results.c.subject_key, *(results.c[k] for k in COMPARED))
+    if session.get_bind().dialect.name == "postgresql":
+        # The keys as a row source joined to the subject index: one index probe per key
+        # (a filter on "= ANY" would read every result of the kind for every batch).
+        wanted = (
+            func.unnest(bindparam(None, list(keys), type_=ARRAY(results.c.subject_key.type)))
+            .table_valued("key")
+            .render_derived()
+        )
+        query = query.select_from(wanted.join(results, results.c.subject_key == wanted.c.key))
+    else:
+        query = query.where(results.c.subject_key.in_(keys))
     out: dict[str, Any] = {}
     for row in session.execute(
-        columns(results.c.id, results.c.subject_key, *(results.c[k] for k in COMPARED))
-        .where(results.c.year == year)
+        query.where(results.c.year == year)
         .where(results.c.subject_kind == kind)
-        .where(_keys_in(session, results.c.subject_key, keys))
         .order_by(results.c.id)
     ).all():
         out[row.subject_key] = row._mapping
@@ -645,6 +656,10 @@ def commit(
     with session_scope(engine, write=True) as session:
         known_region(session, region)
         earlier = session.exec(select(CreditResult.id).where(CreditResult.year == year)).first()
+        if earlier is not None and session.get_bind().dialect.name == "postgresql":
+            # Fresh statistics after a large run (autovacuum may not have come yet): the
+            # comparisons below then probe the subject index instead of scanning.
+            session.execute(sql_text("ANALYZE credit_result"))
         run = _new_run(session, act, year, region, "committed")
         run.committed_by, run.committed_at = act.actor, act.at
         assert run.id is not None
