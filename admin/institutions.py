@@ -22,9 +22,10 @@ from admin.common import Officer, db, in_thread, institution_for, is_whole, page
 from portal.clock import china_today
 from portal.models import Institution, Notice, Practitioner, Registration, StatusCache
 from portal.services import cache, ledger
+from portal.services import credit_evaluation as credit
 from portal.services.errors import ServiceError
 from portal.services.registry import STATUS_ZH, agreement_state
-from portal.services.roles import REGISTRATIONS, VIEW
+from portal.services.roles import CREDIT_READ, REGISTRATIONS, VIEW
 from scoring.deadlines import due_date
 from scoring.engine import Timeline
 from scoring.model import StatusOn
@@ -185,6 +186,11 @@ def _institution_page(
             ).all(),
             "can_register": officer.can(REGISTRATIONS),
             "only_restricted": restricted,
+            "credit_results": credit.results_of(
+                session, credit.KIND_OF_INSTITUTION.get(institution.kind, ""), institution.code
+            )
+            if officer.can(CREDIT_READ)
+            else None,
         }
     return page(request, "admin/institution.html", officer, status_zh=STATUS_ZH,
                 practice_zh=PRACTICE_ZH, kind_zh=KIND_ZH, ownership_zh=OWNERSHIP_ZH,

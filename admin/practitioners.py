@@ -25,11 +25,13 @@ from admin.charts import chart_for
 from admin.common import Officer, db, in_thread, page, practitioner_for, sees_institution, signed_in
 from portal.clock import CHINA, china_today
 from portal.models import Decision, Institution, LedgerEntry, Notice, Practitioner, Registration
+from portal.services import credit_evaluation as credit
 from portal.services import ledger
 from portal.services.errors import ServiceError
 from portal.services.querylog import WHAT_ZH, record_query
 from portal.services.registry import STATUS_ZH, PrivateData, private_data
 from portal.services.roles import (
+    CREDIT_READ,
     DECIDE,
     PRIVATE,
     RECORD_CASE,
@@ -354,11 +356,17 @@ def _render(
             )
         sheet = _sheet(session, officer, person, today)
         actions = _actions(officer, sheet)
+        credit_results = (
+            credit.results_of(session, "practitioner", person.national_code)
+            if officer.can(CREDIT_READ)
+            else None
+        )
     return page(
         request, "admin/practitioner.html", officer, status_code=status_code, s=sheet,
         actions=actions, private=private, purpose=purpose, looks=looks, error=error,
         error_field=error_field, status_zh=STATUS_ZH, practice_zh=PRACTICE_ZH,
         decision_zh=DECISION_ZH, what_zh=WHAT_ZH, can_private=officer.can(PRIVATE),
+        credit_results=credit_results,
     )  # fmt: skip
 
 

@@ -44,10 +44,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, func, insert
+from sqlalchemy import ARRAY, Engine, any_, bindparam, func, insert
 from sqlalchemy import select as columns
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
 from portal.clock import china_today
@@ -127,11 +129,15 @@ def months_used(spans: list[tuple[date, date | None]], year: int) -> int:
     for start, end in spans:
         lo, hi = max(start, first), min(end or last, last)
         if lo <= hi:
+            if lo.month == 1 and hi.month == 12:
+                return 12  # the whole year (most subjects): nothing more to count
             months.update(range(lo.month, hi.month + 1))
     return len(months)
 
 
+@lru_cache(maxsize=64)
 def _use_facts(months: int, blacklisted: bool = False) -> CreditFacts:
+    """Frozen, so one per value is shared by every subject with those facts."""
     return CreditFacts(
         fund_use_months=months, used_fund=months > 0, blacklisted=blacklisted,
         dishonest=blacklisted,
@@ -254,6 +260,33 @@ def _among(column: Any, ids: list[int]) -> Any:
     return column.in_(ids)
 
 
+def _keys_in(session: Session, column: Any, keys: list[str]) -> Any:
+    """``column IN keys``; on PostgreSQL ``column = ANY(:keys)``, one array parameter (a
+    batch of 2,000 codes as one bound value: no 2,000-placeholder statement to build and
+    parse for every batch)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+    return column.in_(keys)
+
+
+def _write_results(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append a batch of results (Hunan-Credit Art. 19: every result archived, none
+    overwritten). PostgreSQL: one ``COPY`` per batch in the run's transaction (all or
+    nothing still); elsewhere one executemany. Every row has the same keys."""
+    results = table(CreditResult)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(results), rows)
+        return
+    names = list(rows[0])
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {results.name} ({', '.join(names)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[n] for n in names])
+
+
 def _practitioners(
     session: Session, year: int, region: str, keys: list[str] | None = None
 ) -> Iterator[list[Subject]]:
@@ -315,8 +348,8 @@ def _practitioners(
                 timeline = _timeline(session, pid, person_ruleset, text)
                 points = timeline.year_points_on(last_day)
                 blacklisted = _terminated_in(timeline, year)
-            subject = Subject("practitioner", code, where, "practitioner")
-            subject.facts = _use_facts(months_used(spans.get(pid, []), year), blacklisted)
+            facts = _use_facts(months_used(spans.get(pid, []), year), blacklisted)
+            subject = Subject("practitioner", code, where, "practitioner", facts=facts)
             if practice == "doctor" and pid in at_hospital:
                 subject.catalogue_kind = catalogues_service.DOCTORS
             if points:
@@ -345,7 +378,7 @@ def _facts(session: Session, year: int, kind: str, keys: list[str]) -> dict[str,
         select(CreditFact.subject_key, CreditFact.indicator)
         .where(CreditFact.year == year)
         .where(CreditFact.subject_kind == kind)
-        .where(col(CreditFact.subject_key).in_(keys))
+        .where(_keys_in(session, col(CreditFact.subject_key), keys))
         .order_by(col(CreditFact.id))
     ).all():
         out[key].append(indicator)
@@ -489,7 +522,7 @@ def _consulted(session: Session, year: int, codes: list[str]) -> set[str]:
         session.exec(
             select(CreditConsultation.institution_code)
             .where(CreditConsultation.year == year)
-            .where(col(CreditConsultation.institution_code).in_(codes))
+            .where(_keys_in(session, col(CreditConsultation.institution_code), codes))
         ).all()
     )
 
@@ -760,12 +793,22 @@ def _current(session: Session, year: int, kind: str, keys: list[str]) -> dict[st
     """The current result of each subject: its newest row (a new row supersedes the last),
     as a mapping of ``id`` and the compared columns."""
     results = table(CreditResult)
+    query = columns(results.c.id, results.c.subject_key, *(results.c[k] for k in COMPARED))
+    if session.get_bind().dialect.name == "postgresql":
+        # The keys as a row source joined to the subject index: one index probe per key
+        # (a filter on "= ANY" would read every result of the kind for every batch).
+        wanted = (
+            func.unnest(bindparam(None, list(keys), type_=ARRAY(results.c.subject_key.type)))
+            .table_valued("key")
+            .render_derived()
+        )
+        query = query.select_from(wanted.join(results, results.c.subject_key == wanted.c.key))
+    else:
+        query = query.where(results.c.subject_key.in_(keys))
     out: dict[str, Any] = {}
     for row in session.execute(
-        columns(results.c.id, results.c.subject_key, *(results.c[k] for k in COMPARED))
-        .where(results.c.year == year)
+        query.where(results.c.year == year)
         .where(results.c.subject_kind == kind)
-        .where(results.c.subject_key.in_(keys))
         .order_by(results.c.id)
     ).all():
         out[row.subject_key] = row._mapping
@@ -793,6 +836,10 @@ def commit(
     with session_scope(engine, write=True) as session:
         known_region(session, region)
         earlier = session.exec(select(CreditResult.id).where(CreditResult.year == year)).first()
+        if earlier is not None and session.get_bind().dialect.name == "postgresql":
+            # Fresh statistics after a large run (autovacuum may not have come yet): the
+            # comparisons below then probe the subject index instead of scanning.
+            session.execute(sql_text("ANALYZE credit_result"))
         catalogues = resolve_catalogues(session, year)
         summary.catalogues = {k: c.name for k, c in catalogues.items()}
         run = _new_run(session, act, year, region, "committed", catalogues)
@@ -816,7 +863,7 @@ def commit(
                 new.append({**row, "run_id": run.id, "year": year, "recorded_at": act.at,
                             "supersedes_id": old["id"] if old is not None else None})  # fmt: skip
             if new:
-                session.execute(insert(table(CreditResult)), new)
+                _write_results(session, new)
                 summary.written += len(new)
         run.counts = json.dumps(summary.counts(), sort_keys=True)
         session.add(run)
@@ -1119,3 +1166,44 @@ def item_changed(session: Session, act: Act, item: CreditItem) -> list[CreditCha
     years = {item.occurred_on.year} | ({replaced.occurred_on.year} if replaced else set())
     why = f"信用信息变化：{item.title}（{item.occurred_on}）"
     return reevaluate_subject(session, act, item.subject_kind, item.subject_key, years, why)
+
+
+@dataclass(frozen=True)
+class YearResult:
+    """A subject's current result for one year, as officers and the subject read it."""
+
+    year: int
+    state: str  # graded | held_for_consultation | excluded
+    grade: str | None
+    score: float | None
+    exclusion_reason: str
+    measures: tuple[tuple[str, str], ...]  # (title, article) of each Art. 31-32 measure
+    published: bool
+    recorded_at: datetime
+    changed: bool  # supersedes an earlier result of the year (Art. 19)
+
+
+def results_of(session: Session, subject_kind: str, subject_key: str) -> list[YearResult]:
+    """The current result of each year for one subject, newest year first: per year the
+    newest row (a new row supersedes the last; the archive keeps both, Hunan-Credit Art.
+    13, 19), with its Art. 31-32 measures by title (RULES I-21)."""
+    titles = {m.id: (m.title, m.ref) for m in credit_ruleset(RULESET).measures}
+    newest: dict[int, tuple[CreditResult, str]] = {}
+    for row, run_state in session.exec(
+        select(CreditResult, CreditRun.state)
+        .join(CreditRun, col(CreditRun.id) == col(CreditResult.run_id))
+        .where(CreditResult.subject_kind == subject_kind)
+        .where(CreditResult.subject_key == subject_key)
+        .order_by(col(CreditResult.id))
+    ).all():
+        newest[row.year] = (row, run_state)
+    out = []
+    for year in sorted(newest, reverse=True):
+        row, run_state = newest[year]
+        ids = json.loads(row.measures or "[]")
+        measures = tuple(titles.get(m, (m, "")) for m in ids)
+        result = YearResult(year, row.state, row.grade, row.score, row.exclusion_reason,
+                            measures, run_state == "published", row.recorded_at,
+                            row.supersedes_id is not None)  # fmt: skip
+        out.append(result)
+    return out
