@@ -63,6 +63,15 @@ async def _background(engine: Engine) -> None:
         await asyncio.sleep(30)
 
 
+def _template_names(engine: JinjaTemplateEngine) -> None:
+    """Names every page says the same way (one name per concept, RULES §1)."""
+    from portal.credit_models import SUBJECT_KIND_ZH
+    from portal.services.credit_evaluation import EXCLUSION_ZH
+
+    engine.engine.globals["exclusion_zh"] = EXCLUSION_ZH
+    engine.engine.globals["kind_zh"] = SUBJECT_KIND_ZH
+
+
 class Portal(Litestar):
     """The app, answering ``HEAD`` on every ``GET`` route (spec/DESIGN.md: same headers, no
     body). Litestar routes HEAD only to handlers declared for it, so a HEAD request is run
@@ -133,7 +142,9 @@ def create_app(
             ),
         ],
         template_config=TemplateConfig(
-            directory=[PUBLIC_TEMPLATES, ADMIN_TEMPLATES], engine=JinjaTemplateEngine
+            directory=[PUBLIC_TEMPLATES, ADMIN_TEMPLATES],
+            engine=JinjaTemplateEngine,
+            engine_callback=_template_names,
         ),
         # Every state-changing request of the admin and /me carries the token; the public
         # JSON API has no cookies and stays exempt (spec/DESIGN.md "Admin").

@@ -40,6 +40,21 @@ INDIVIDUAL_KINDS = (
 )
 SUBJECT_KINDS = INSTITUTION_KINDS + INDIVIDUAL_KINDS
 
+# One Chinese name per kind (RULES §1), from the database to every page.
+HOSPITAL_DOCTOR = "hospital_doctor"  # a catalogue kind: 定点医疗机构医保医师 (Hunan-Rules Art. 17)
+SUBJECT_KIND_ZH = {
+    "designated_hospital": "定点医疗机构",
+    "designated_pharmacy": "定点零售药店",
+    "insured_employer": "参保单位",
+    "third_party_agency": "第三方服务机构",
+    "pharma_company": "医药企业",
+    "other_institution": "其他机构",
+    "practitioner": "医保相关人员",
+    "insured_person": "参保人",
+    "other_individual": "其他个人",
+    HOSPITAL_DOCTOR: "定点医疗机构医保医师",
+}
+
 # The twelve categories of credit information (Art. 14 (一)-(十二)).
 CATEGORIES = (
     "registration",  # (一) 登记注册基本信息

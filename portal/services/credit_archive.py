@@ -30,6 +30,8 @@ from portal.credit_models import (
     CATEGORIES,
     INSTITUTION_KINDS,
     SOURCES,
+    SUBJECT_KIND_ZH,
+    SUBJECT_KINDS,
     CreditItem,
     CreditObjection,
     CreditRepair,
@@ -46,19 +48,8 @@ from portal.models import (
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit
 
-# One Chinese label per concept (RULES §1). credit_evaluation.KIND_ZH names the three kinds
-# it evaluates; this one names all nine of Art. 3, with the same words for those three.
-KIND_ZH = {
-    "designated_hospital": "定点医疗机构",
-    "designated_pharmacy": "定点零售药店",
-    "insured_employer": "参保单位",
-    "third_party_agency": "第三方服务机构",
-    "pharma_company": "医药企业",
-    "other_institution": "其他机构",
-    "practitioner": "医保相关人员",
-    "insured_person": "参保人",
-    "other_individual": "其他个人",
-}
+# One Chinese label per concept (RULES §1): the nine kinds of Art. 3.
+KIND_ZH = {kind: SUBJECT_KIND_ZH[kind] for kind in SUBJECT_KINDS}
 CATEGORY_ZH = {
     "registration": "登记注册基本信息",
     "qualification": "资质资格、职称和职业资格信息",

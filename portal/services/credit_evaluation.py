@@ -53,7 +53,7 @@ from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
 from portal.clock import china_today
-from portal.credit_models import CreditChangeNotice, CreditItem, CreditRepair
+from portal.credit_models import SUBJECT_KIND_ZH, CreditChangeNotice, CreditItem, CreditRepair
 from portal.db import session_scope
 from portal.models import (
     AgreementAction,
@@ -79,10 +79,14 @@ from scoring.rulesets import CreditRuleset, credit_ruleset
 RULESET = "hunan-credit-2024"
 PROVINCE = "43"  # the credit ruleset is Hunan's
 KIND_OF_INSTITUTION = {"hospital": "designated_hospital", "pharmacy": "designated_pharmacy"}
-KIND_ZH = {
-    "practitioner": "医保相关人员",
-    "designated_hospital": "定点医疗机构",
-    "designated_pharmacy": "定点零售药店",
+KIND_ZH = {  # the kinds evaluated here, named as everywhere (portal.credit_models)
+    kind: SUBJECT_KIND_ZH[kind] for kind in ("practitioner", *KIND_OF_INSTITUTION.values())
+}
+EXCLUSION_ZH = {  # Hunan-Credit Art. 20 (一)-(四), in the regulation's words
+    "short_period": "涉及医保基金使用不满一个评价年度",
+    "no_fund_use": "本评价年度内未涉及医保基金使用",
+    "under_investigation": "涉嫌违法犯罪被立案查处尚未结案",
+    "other": "其他不应参加本期评价的情形",
 }
 MEDICAL = "designated_hospital"  # 医疗机构: consulted before grading (Art. 21)
 GRADED, HELD, EXCLUDED = "graded", "held_for_consultation", "excluded"

@@ -89,8 +89,12 @@ async def test_the_province_admin_previews_the_province(as_user: Any, admin_url:
     page = await client.get(PATH)
     shown = await post_form(client, PATH, {"action": "preview", "year": "2025", "region": "43",
                                            "form_token": token_in(page.text)})  # fmt: skip
-    assert "预览完成" in await finished(client, shown)
+    done = await finished(client, shown)
+    assert "预览完成" in done
     assert runs(admin_url) == [(2025, "43", "previewed")]
+    # Exclusions in the regulation's words (Art. 20), never as identifiers.
+    assert "short_period" not in done and "no_fund_use" not in done
+    assert "涉及医保基金使用不满一个评价年度 5" in done
 
 
 async def test_csrf_and_login_are_required(site: Any, as_user: Any, admin_url: str) -> None:
