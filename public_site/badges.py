@@ -18,7 +18,15 @@ from portal.clock import china_today
 from portal.identifiers import is_national_code
 from portal.services import public
 from portal.services.registry import STATUS_ZH
-from public_site.common import PAGES, base_url, limit, micro_cache, on_loop_connection, reader
+from public_site.common import (
+    PAGES,
+    base_url,
+    fresh,
+    limit,
+    micro_cache,
+    on_loop_connection,
+    reader,
+)
 
 BADGE_COLOURS = {
     "normal": "#1b6b2f",
@@ -27,20 +35,28 @@ BADGE_COLOURS = {
     "cancelled": "#a4161a",
     "unknown": "#666666",
 }
-BADGE = (
-    '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="22" role="img" '
+_BADGE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="22" role="img" '
     'aria-label="医保支付资格：{word}"><title>{name} 医保支付资格：{word}（{day}）</title>'
     '<rect width="44" height="22" fill="#444" shape-rendering="crispEdges"/>'
-    '<rect x="44" width="52" height="22" fill="{colour}" shape-rendering="crispEdges"/>'
+    '<rect x="44" width="{right}" height="22" fill="{colour}" shape-rendering="crispEdges"/>'
     '<g fill="#fff" font-family="Noto Sans CJK SC,PingFang SC,Microsoft YaHei,SimHei,sans-serif" '
     'font-size="13" text-anchor="middle" text-rendering="geometricPrecision">'
-    '<text x="22" y="15.5">医保</text><text x="70" y="15.5">{word}</text></g></svg>'
+    '<text x="22" y="15.5">医保</text><text x="{middle}" y="15.5">{word}</text></g></svg>'
 )
+STALE_WORD = "数据待更新"  # the day's refresh has not run: the portal does not vouch (DESIGN)
+
+
+def badge_svg(word: str, name: str, day: object, colour: str) -> str:
+    """The badge: "医保" and the word, the word's part as wide as the word needs."""
+    right = max(52, 13 * len(word) + 12)
+    return _BADGE.format(word=word, name=name, day=day, colour=colour, width=44 + right,
+                         right=right, middle=44 + right // 2)  # fmt: skip
 
 
 def error_badge(status: int, word: str, headers: dict[str, str] | None = None) -> Response[bytes]:
     """A grey badge saying what went wrong: a badge route always answers an SVG."""
-    svg = BADGE.format(word=word, name="", day=china_today(), colour=BADGE_COLOURS["unknown"])
+    svg = badge_svg(word, "", china_today(), BADGE_COLOURS["unknown"])
     return Response(
         svg.encode("utf-8"),
         status_code=status,
@@ -61,20 +77,20 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
     if not name.endswith(".svg") or not is_national_code(code):
         return error_badge(400, "代码有误")
     day = china_today()
+    stale = fresh(request)["stale"]
     cache = micro_cache(request, "badge_cache", 60)
-    cached = cache.get((code, day))
+    cached = cache.get((code, day, stale))
     if cached is None:
         found = on_loop_connection(request, lambda conn: public.fast_badge(conn, code, day))
         if found is None:
             return error_badge(404, "未找到")
         person_name, status = found
-        word = STATUS_ZH[status.status]
+        word = STALE_WORD if stale else STATUS_ZH[status.status]
+        colour = BADGE_COLOURS["unknown" if stale else status.status]
         tag = hashlib.sha1(f"{code}|{word}|{person_name}|{day}".encode()).hexdigest()[:20]
-        svg = BADGE.format(
-            word=word, name=escape(person_name), day=day, colour=BADGE_COLOURS[status.status]
-        )
+        svg = badge_svg(word, escape(person_name), day, colour)
         cached = (f'"{tag}"', svg.encode("utf-8"))
-        cache.put((code, day), cached)
+        cache.put((code, day, stale), cached)
     etag, svg_bytes = cached
     headers = {
         "ETag": etag,
@@ -92,6 +108,7 @@ def embed(request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
     limit(request, "pages")
     with reader(request).connect() as conn:
         person = public.person(conn, code[:32], china_today())
+        vouched = fresh(request, conn)
     if person is None:
         return Template(
             template_name="embed_not_found.html",
@@ -115,6 +132,7 @@ def embed(request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
             "words": STATUS_ZH[s.status],
             "detail": detail,
             "base": base_url(request),
+            "fresh": vouched,
         },
     )
 

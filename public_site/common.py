@@ -276,6 +276,22 @@ def micro_cache(request: Request[Any, Any, Any], name: str, seconds: float) -> M
     return cache
 
 
+def fresh(request: Request[Any, Any, Any], conn: Any = None) -> dict[str, Any]:
+    """``stale`` and ``data_as_of`` for every status answer (spec/DESIGN.md): read once every
+    few seconds per process, so the hot paths pay nothing for it. Handlers on the event loop
+    pass no ``conn`` (the loop's own connection is used); threaded ones pass theirs."""
+    cache = micro_cache(request, "freshness", 5)
+    today = china_today()
+    found = cache.get(today)
+    if found is None:
+        from portal.services.public import data_as_of, freshness
+
+        as_of = data_as_of(conn) if conn is not None else on_loop_connection(request, data_as_of)
+        found = freshness(as_of, today)
+        cache.put(today, found)
+    return dict(found)
+
+
 def on_loop_connection(request: Request[Any, Any, Any], read: Callable[[Any], T]) -> T:
     """Run a one-statement read on the event loop's own connection.
 

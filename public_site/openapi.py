@@ -37,6 +37,15 @@ ERRORS = {
     "400": _error("Bad input: `field` names the parameter or body field"),
     "429": _error("Too many requests from this client: wait Retry-After seconds", retry=True),
 }
+STALE = {
+    "type": "boolean",
+    "description": "true when the day's status refresh has not run (data_as_of before today, "
+    "China time, or never): do not read 'normal' as vouched for",
+}
+DATA_AS_OF = {
+    "oneOf": [{"type": "string", "format": "date"}, {"type": "null"}],
+    "description": "the day of the last completed status refresh",
+}
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -68,6 +77,8 @@ SCHEMAS: dict[str, Any] = {
             "year_points",
             "as_of",
             "institutions",
+            "stale",
+            "data_as_of",
         ],
         "properties": {
             "code": {"type": "string", "description": "national code (医保相关人员代码)"},
@@ -95,6 +106,8 @@ SCHEMAS: dict[str, Any] = {
             },
             "as_of": DATE,
             "institutions": {"type": "array", "items": _ref("Institution")},
+            "stale": STALE,
+            "data_as_of": DATA_AS_OF,
         },
     },
     "BatchRequest": {
@@ -120,6 +133,8 @@ SCHEMAS: dict[str, Any] = {
             "payable": {"type": "boolean"},
             "emergency_payable": {"type": "boolean"},
             "error": {"type": "string", "description": "found, but the status cannot be read now"},
+            "stale": STALE,
+            "data_as_of": DATA_AS_OF,
             "code": {"type": "string"},
             "found": {"type": "boolean"},
             "invalid": {"type": "boolean", "description": "the code is malformed"},

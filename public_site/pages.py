@@ -27,6 +27,7 @@ from public_site.common import (
     TooMany,
     check_page,
     csv_body,
+    fresh,
     limit,
     parse_choice,
     parse_page,
@@ -120,6 +121,7 @@ def practitioner_page(request: Request[Any, Any, Any], code: FromPath[str]) -> T
     limit(request, "pages")
     with reader(request).connect() as conn:
         person = public.person(conn, code[:32], china_today())
+        vouched = fresh(request, conn)
     if person is None:
         return Template(
             template_name="not_found.html",
@@ -129,7 +131,12 @@ def practitioner_page(request: Request[Any, Any, Any], code: FromPath[str]) -> T
         )
     return Template(
         template_name="practitioner.html",
-        context={"p": person, "practice_zh": PRACTICE_ZH, "rules_ref": RULES_REF},
+        context={
+            "p": person,
+            "practice_zh": PRACTICE_ZH,
+            "rules_ref": RULES_REF,
+            "fresh": vouched,
+        },
     )
 
 

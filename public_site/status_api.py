@@ -25,6 +25,7 @@ from public_site.common import (
     SHORT,
     BadInput,
     check_page,
+    fresh,
     json_object,
     jsonable,
     limit,
@@ -67,7 +68,7 @@ def status_api(
         answer = on_loop_connection(request, lambda conn: public.fast_status(conn, wanted, day))
         if answer is None:
             raise BadInput("code", f"未找到医保相关人员代码 {wanted}", status=404)
-        body = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        body = json.dumps({**answer, **fresh(request)}, ensure_ascii=False).encode("utf-8")
         cache.put(key, body)
     return Response(body, media_type=MediaType.JSON)
 
@@ -118,6 +119,7 @@ async def status_batch(request: Request[Any, Any, Any]) -> Any:
     # Off the event loop, and at most two batches at a time per process, so that a burst
     # of large batches cannot hold up the doctor pages and badges others are asking for.
     found = await anyio.to_thread.run_sync(look_up, limiter=request.app.state.batch_threads)
+    vouched = fresh(request)
     results = []
     for code in codes:
         key = code.strip().upper()
@@ -126,7 +128,7 @@ async def status_batch(request: Request[Any, Any, Any]) -> Any:
             results.append({"code": code, "found": True, "invalid": False, "status": None,
                             "error": "该人员状态暂时无法查询，请稍后再试"})  # fmt: skip
         elif answer is not None:
-            results.append({**answer, "code": code, "found": True, "invalid": False})
+            results.append({**answer, **vouched, "code": code, "found": True, "invalid": False})
         else:
             results.append({"code": code, "found": False, "invalid": key not in wanted})
     return {"as_of": day.isoformat(), "results": results}

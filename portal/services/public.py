@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from portal.credit_models import BlacklistEvent, BlacklistListing
-from portal.models import Decision, Institution, Notice, Practitioner, Registration, table
+from portal.models import (
+    Decision,
+    Institution,
+    Notice,
+    PortalMeta,
+    Practitioner,
+    Registration,
+    table,
+)
 from portal.services.lookup import Found, StatusUnknown, cached_status, status_by_code
 from scoring.model import StatusOn
 from scoring.rulesets import practitioner_ruleset
@@ -470,3 +478,35 @@ def fast_status(conn: Connection, code: str, on: date) -> dict[str, Any] | None:
         return full.api() if full else None
     sites = [{"code": row[5], "name": row[6]} for row in rows if row[5] is not None]
     return status_answer(national_code, name, status, sites, points_are_public(ruleset_id, status))
+
+
+# --- freshness: is the day's status refresh done? (spec/DESIGN.md "stale", "data_as_of") ---
+
+DATA_AS_OF = "data_as_of"  # portal_meta key: the day of the last completed status refresh
+
+
+def data_as_of(conn: Connection) -> date | None:
+    """The day of the last completed status refresh (``portal ledger refresh-statuses``, or
+    the daily round of ``portal serve``), or None before the first."""
+    meta = table(PortalMeta)
+    value = conn.execute(select(meta.c.value).where(meta.c.key == DATA_AS_OF)).scalar()
+    return date.fromisoformat(value) if value else None
+
+
+def record_refresh(conn: Connection, on: date) -> None:
+    """A refresh for ``on`` completed: ``data_as_of`` moves to it (never back)."""
+    meta = table(PortalMeta)
+    current = data_as_of(conn)
+    if current is None:
+        conn.execute(meta.insert().values(key=DATA_AS_OF, value=on.isoformat()))
+    elif on > current:
+        conn.execute(meta.update().where(meta.c.key == DATA_AS_OF).values(value=on.isoformat()))
+
+
+def freshness(as_of: date | None, today: date) -> dict[str, Any]:
+    """``stale`` is true when the last refresh is before today (China time) or never ran: a
+    platform must not read "normal" from data the portal does not vouch for."""
+    return {
+        "stale": as_of is None or as_of < today,
+        "data_as_of": as_of.isoformat() if as_of else None,
+    }

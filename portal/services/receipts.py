@@ -154,6 +154,7 @@ def issue(
         "checked_at": now.astimezone(CHINA).isoformat(timespec="seconds"),
         "data_version": {"entry": version.entry, "hash": version.hash},
         "iss": iss,
+        **public.freshness(public.data_as_of(conn), now.astimezone(CHINA).date()),
     }
     if not answer["payable"] and answer.get("reason"):
         payload["reason"] = answer["reason"]

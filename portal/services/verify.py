@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from portal.clock import china_today
 from portal.models import LedgerEntry, Practitioner, Registration, StatusCache, table
-from portal.services import cache, webhooks
+from portal.services import cache, public, webhooks
 from portal.services.ledger import (
     entry_event,
     live_entries,
@@ -412,6 +412,8 @@ def refresh(engine: Engine, on: date) -> RefreshReport:
             now = datetime.now(UTC)
             for pid, (old, new) in changed.items():
                 webhooks.enqueue(conn, codes[pid], old, new, on, now)
+        if on == china_today():  # the data now vouches for today (a past --on does not)
+            public.record_refresh(conn, on)
     report.changed = len(updates)
     if report.failed:
         log.error(
