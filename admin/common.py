@@ -238,6 +238,14 @@ def first_submission(session: Session, officer: Officer, token: str, outcome: st
     return None
 
 
+def submitted_before(session: Session, token: str) -> str | None:
+    """Where an earlier submission of this form led, if it was submitted already: for
+    actions whose second try would be refused (a subject created twice) rather than
+    repeated, checked before acting; ``first_submission`` then records the first."""
+    earlier = session.get(FormSubmission, token[:64]) if token else None
+    return (earlier.outcome or "/admin/") if earlier is not None else None
+
+
 def page(
     request: Request[Any, Any, Any],
     template: str,
@@ -269,3 +277,12 @@ def form_errors(exc: ServiceError) -> dict[str, str]:
 
 def account_label(account: UserAccount) -> str:
     return account.display_name or account.username
+
+
+def private_item(subject_kind: str, item: Any) -> bool:
+    """A non-public item of an individual's archive: its content is shown only on the
+    archive page after a stated purpose, with a query-log row (spec/DESIGN.md "Admin");
+    other pages (objections, repairs) name it by number only."""
+    from portal.credit_models import INDIVIDUAL_KINDS
+
+    return item is not None and not item.public and subject_kind in INDIVIDUAL_KINDS

@@ -40,6 +40,7 @@ from admin.common import (
     practitioner_for,
     sees_institution,
     signed_in,
+    submitted_before,
 )
 from portal.clock import CHINA, china_today
 from portal.credit_models import (
@@ -58,7 +59,7 @@ from portal.models import CreditResult, FormSubmission, Institution, Practitione
 from portal.services import credit_archive as archive
 from portal.services import credit_commitments as commitments
 from portal.services import credit_import, credit_subjects, jobs
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text, checked_whole
 from portal.services.querylog import record_query
 from portal.services.registry import find_by_id_number
 from portal.services.roles import CREDIT_DECIDE, CREDIT_READ, PRIVATE
@@ -193,13 +194,16 @@ async def subjects_page(request: Request[Any, Any, Any], q: FromQuery[str] = "")
 
 def _create(request: Request[Any, Any, Any], data: dict[str, Any]) -> Template | Redirect:
     keys = ("kind", "name", "region", "number", "document_type", "legal_representative")
-    typed = {k: str(data.get(k, "")).strip()[:200] for k in keys}
+    typed = {k: str(data.get(k, "")).strip() for k in keys}
     try:
         with db(request, write=True) as session:
             officer = signed_in(request, session)
             officer.require(CREDIT_DECIDE)
             if typed["region"] and not officer.sees_region(typed["region"]):
                 raise ServiceError("region", "只能为本辖区的信用主体建立档案")
+            done = submitted_before(session, str(data.get("form_token", "")))
+            if done is not None:
+                return back_to(done)
             made = credit_subjects.create_subject(
                 session, officer.act("建立信用档案"), kind=typed["kind"], name=typed["name"],
                 region=typed["region"], number=typed["number"],
@@ -340,8 +344,9 @@ async def archive_page(
 
 
 def _open(request: Request[Any, Any, Any], kind: str, key: str, data: dict[str, Any]) -> Template:
-    purpose = str(data.get("purpose", "")).strip()[:500]
+    purpose = str(data.get("purpose", "")).strip()
     try:
+        checked_text("purpose", purpose, 500)
         return _archive(request, kind, key, purpose=purpose)
     except ServiceError as exc:
         if exc.code == "not_found":
@@ -365,7 +370,7 @@ async def archive_open(
 
 
 def _item_values(data: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
-    typed = {k: str(data.get(k, "")).strip()[:2000] for k in (*ITEM_FIELDS, "reason")}
+    typed = {k: str(data.get(k, "")).strip() for k in (*ITEM_FIELDS, "reason")}
     values: dict[str, Any] = {
         "category": typed["category"], "polarity": typed["polarity"],
         "public": typed["public"] in ("1", "yes", "on"), "source": typed["source"],
@@ -386,7 +391,7 @@ def _decide(
 ) -> Template | Redirect:
     """The shape of every change: in scope and allowed, once per form, else 400 with what
     was typed and the error by its field (nothing done)."""
-    typed = {k: str(v).strip()[:2000] for k, v in data.items() if k != "_csrf_token"}
+    typed = {k: str(v).strip() for k, v in data.items() if k != "_csrf_token"}
     target = archive_url(kind, key)
     try:
         with db(request, write=True) as session:
@@ -415,7 +420,7 @@ def _decide(
 def _add_item(request: Request[Any, Any, Any], kind: str, key: str, data: dict[str, Any]) -> Any:
     def act(session: Session, officer: Officer, info: archive.SubjectInfo) -> None:
         _, values = _item_values(data)
-        reason = str(data.get("reason", "")).strip()[:500] or "录入信用信息"
+        reason = checked_text("reason", str(data.get("reason", "")), 500) or "录入信用信息"
         archive.record_item(session, officer.act(reason), subject_kind=info.kind,
                             subject_key=info.key, **values)  # fmt: skip
 
@@ -449,7 +454,7 @@ def _change_item(
     kind, key = _item_subject(request, item_id)
 
     def act(session: Session, officer: Officer, info: archive.SubjectInfo) -> None:
-        reason = str(data.get("reason", "")).strip()[:500]
+        reason = checked_text("reason", str(data.get("reason", "")), 500)
         if withdraw:
             archive.withdraw_item(session, officer.act(reason), item_id)
             return
@@ -484,13 +489,14 @@ async def item_withdraw(
 
 def _sign(request: Request[Any, Any, Any], kind: str, key: str, data: dict[str, Any]) -> Any:
     def act(session: Session, officer: Officer, info: archive.SubjectInfo) -> None:
-        template = str(data.get("template_id", "")).strip()
-        if not template.isdigit() or len(template) > 9:
-            raise ServiceError("template_id", "请选择承诺书模板")
+        try:
+            template = checked_whole("template_id", str(data.get("template_id", "")), 1, 10**9)
+        except ServiceError:
+            raise ServiceError("template_id", "请选择承诺书模板") from None
         text = str(data.get("signed_text", "")).strip()
         commitments.sign(
             session, officer.act("记录信用承诺"), subject_kind=info.kind, subject_key=info.key,
-            template_id=int(template), signed_by=str(data.get("signed_by", ""))[:64],
+            template_id=template, signed_by=str(data.get("signed_by", "")),
             signed_on=parse_day(str(data.get("signed_on", "")).strip(), "signed_on"),
             signed_text=text or None,
         )  # fmt: skip
@@ -523,7 +529,7 @@ def _fulfil(request: Request[Any, Any, Any], commitment_id: int, data: dict[str,
             session, officer.act("信用承诺履行情况"), commitment_id,
             outcome=str(data.get("outcome", "")),
             on=parse_day(str(data.get("on", "")).strip(), "on"),
-            detail=str(data.get("detail", "")).strip()[:2000],
+            detail=str(data.get("detail", "")).strip(),
         )  # fmt: skip
 
     return _decide(request, kind, key, data, f"fulfil-{commitment_id}", act)
@@ -564,7 +570,7 @@ async def templates_page(request: Request[Any, Any, Any]) -> Template:
 
 
 def _new_template(request: Request[Any, Any, Any], data: dict[str, Any]) -> Template | Redirect:
-    typed = {k: str(data.get(k, "")).strip()[:20000] for k in ("subject_kind", "title", "text")}
+    typed = {k: str(data.get(k, "")).strip() for k in ("subject_kind", "title", "text")}
     try:
         with db(request, write=True) as session:
             officer = signed_in(request, session)

@@ -27,6 +27,7 @@ from admin.common import (
     is_whole,
     page,
     parse_day,
+    private_item,
     signed_in,
 )
 from portal.clock import china_today
@@ -172,7 +173,7 @@ def _optional_id(text: str, field: str) -> int | None:
 
 
 def _file(request: Request[Any, Any, Any], data: dict[str, str]) -> Template | Redirect:
-    typed = {k: str(data.get(k, "")).strip()[:4000] for k in NEW_FIELDS}
+    typed = {k: str(data.get(k, "")).strip() for k in NEW_FIELDS}
     try:
         with db(request, write=True) as session:
             officer = signed_in(request, session)
@@ -242,6 +243,8 @@ def _detail(
         may_answer = officer.can(CREDIT_DECIDE) and objection.state == "open"
     return page(request, "admin/credit_objection.html", officer, status_code=status_code,
                 o=objection, subject=subject, item=item, made=made, today=today,
+                hidden=private_item(objection.subject_kind, item),
+                made_hidden=private_item(objection.subject_kind, made),
                 late=objection.state == "open" and objection.due_on < today,
                 may_answer=may_answer, typed=typed or {}, errors=errors or {},
                 form="answer" if errors else "", token=form_token(), state_zh=STATE_ZH,
@@ -269,7 +272,7 @@ def _correction(typed: dict[str, str]) -> Correction | None:
 def _answer(
     request: Request[Any, Any, Any], objection_id: int, data: dict[str, str]
 ) -> Template | Redirect:
-    typed = {k: str(data.get(k, "")).strip()[:4000] for k in ANSWER_FIELDS}
+    typed = {k: str(data.get(k, "")).strip() for k in ANSWER_FIELDS}
     target = f"{PATH}/{objection_id}"
     try:
         with db(request, write=True) as session:

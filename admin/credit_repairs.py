@@ -34,6 +34,7 @@ from admin.common import (
     is_whole,
     page,
     parse_day,
+    private_item,
     signed_in,
 )
 from admin.credit_objections import KIND_ZH, pdf_response, remember, subject_for
@@ -149,7 +150,7 @@ async def repair_apply(
     """The application with its papers (multipart/form-data): the file fields are named
     after their role (``application_form``, ``commitment_letter``, ``proof``, several
     proofs allowed)."""
-    typed = {k: str(data.get(k, "") if isinstance(data.get(k, ""), str) else "").strip()[:4000]
+    typed = {k: str(data.get(k, "") if isinstance(data.get(k, ""), str) else "").strip()
              for k in TEXT_FIELDS}  # fmt: skip
     token = str(data.get("form_token", ""))[:64]
     uploads: list[Upload] = []
@@ -181,6 +182,7 @@ def _detail(
         papers = repairs.attachments_of(session, repair.id or 0)
     return page(request, "admin/credit_repair.html", officer, status_code=status_code,
                 r=repair, subject=subject, item=item, papers=papers, typed=typed or {},
+                hidden=private_item(repair.subject_kind, item),
                 errors=errors or {}, form="decide" if errors else "", token=form_token(),
                 today=china_today(), state_zh=STATE_ZH, roles_zh=ROLES_ZH, kind_zh=KIND_ZH,
                 mark=repairs.repair_mark(repair.decided_on) if repair.decided_on else "",
@@ -196,7 +198,7 @@ async def repair_page(request: Request[Any, Any, Any], repair_id: FromPath[int])
 def _decide(
     request: Request[Any, Any, Any], repair_id: int, data: dict[str, str]
 ) -> Template | Redirect:
-    typed = {k: str(data.get(k, "")).strip()[:4000]
+    typed = {k: str(data.get(k, "")).strip()
              for k in ("outcome", "reasons", "decided_on", "harm_removed")}  # fmt: skip
     target = f"{PATH}/{repair_id}"
     try:

@@ -76,7 +76,7 @@ class ResidentId:
 
 def check_resident_id(number: str) -> ResidentId:
     number = number.strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"\d{17}[\dX]", number, re.ASCII):
         raise IdentifierError("身份证号码应为 18 位：17 位数字加 1 位数字或 X")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -116,7 +116,7 @@ def check_credit_code(code: str) -> str:
 def check_region(code: str) -> str:
     """GB/T 2260: a 6-digit administrative division code."""
     code = code.strip()
-    if not re.fullmatch(r"[1-8]\d{5}", code):
+    if not re.fullmatch(r"[1-8]\d{5}", code, re.ASCII):
         raise IdentifierError("行政区划代码应为 6 位数字（GB/T 2260）")
     return code
 

@@ -45,7 +45,7 @@ from portal.models import (
     Notice,
     Practitioner,
 )
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.registry import Act, audit
 
 # One Chinese label per concept (RULES §1): the nine kinds of Art. 3.
@@ -75,6 +75,7 @@ POLARITY_ZH = {"good": "良好信息", "bad": "不良信息"}
 INSTITUTION_OF_KIND = {"hospital": "designated_hospital", "pharmacy": "designated_pharmacy"}
 REGISTRY_KINDS = ("practitioner", "designated_hospital", "designated_pharmacy")
 UNDER_OBJECTION = "异议处理中"
+TITLE_LONGEST, DETAIL_LONGEST = 200, 4000
 CHANGEABLE = (
     "category", "polarity", "public", "serious", "source", "source_unit", "title", "detail",
     "occurred_on", "indicator",
@@ -171,10 +172,11 @@ def _checked(
         raise ServiceError("source", "信息来源应为第十六条所列途径之一")
     if not title.strip():
         raise ServiceError("title", "请填写信息内容")
-    if len(title.strip()) > 200:
-        raise ServiceError("title", "信息内容不超过 200 字（详情可写入说明）")
-    if len(source_unit.strip()) > 200:
-        raise ServiceError("source_unit", "提供单位不超过 200 字")
+    if len(title.strip()) > TITLE_LONGEST:
+        raise ServiceError("title", f"信息内容不超过 {TITLE_LONGEST} 字（详情可写入说明）")
+    checked_text("title", title, TITLE_LONGEST)
+    checked_text("source_unit", source_unit, 200)
+    checked_text("detail", detail, DETAIL_LONGEST)
     if not isinstance(occurred_on, date):
         raise ServiceError("occurred_on", "请填写信息发生（认定）日期")
     if serious and polarity != "bad":

@@ -21,11 +21,12 @@ from portal.credit_models import (
     CreditCommitmentTemplate,
 )
 from portal.services import credit_archive
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.registry import Act, audit
 
 OUTCOME_ZH = {"kept": "已履行", "breached": "未履行（违反承诺）"}
 BREACH_INDICATOR = "commitment_broken"
+TEXT_LONGEST = 20000  # a commitment letter as signed
 
 
 def create_template(
@@ -36,6 +37,8 @@ def create_template(
         raise ServiceError("subject_kind", "请选择适用的信用主体类型")
     if not title.strip() or len(title.strip()) > 200:
         raise ServiceError("title", "请填写承诺书标题（不超过 200 字）")
+    checked_text("title", title, 200)
+    checked_text("text", text, TEXT_LONGEST)
     if len(text.strip()) < 10:
         raise ServiceError("text", "请填写承诺书正文（至少 10 字）")
     last = session.exec(
@@ -93,9 +96,12 @@ def sign(
         raise ServiceError("template_id", "该模板不适用于此类信用主体")
     if not signed_by.strip() or len(signed_by.strip()) > 64:
         raise ServiceError("signed_by", "请填写签署人（不超过 64 字）")
+    checked_text("signed_by", signed_by, 64)
     if not isinstance(signed_on, date) or signed_on > act.at.date():
         raise ServiceError("signed_on", "签署日期不能晚于今天")
-    text = (signed_text if signed_text is not None else template.text).strip()
+    text = checked_text(
+        "signed_text", signed_text if signed_text is not None else template.text, TEXT_LONGEST
+    )
     if not text:
         raise ServiceError("signed_text", "请填写所签署的承诺内容")
     commitment = CreditCommitment(
@@ -120,6 +126,7 @@ def record_fulfilment(
         raise NotFound("commitment_id", f"未找到信用承诺 {commitment_id}")
     if outcome not in OUTCOME_ZH:
         raise ServiceError("outcome", "请选择已履行或未履行")
+    detail = checked_text("detail", detail, 4000)
     if not isinstance(on, date) or on < commitment.signed_on or on > act.at.date():
         raise ServiceError("on", "认定日期应在签署日期之后、不晚于今天")
     earlier = session.exec(

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from portal.clock import CHINA
 from portal.credit_models import CATEGORIES, SOURCES, CreditItem, CreditObjection, CreditSubject
 from portal.models import Institution, Practitioner, Registration
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.registry import Act, audit
 from scoring.deadlines import due_date
 from scoring.rulesets import credit_ruleset
@@ -107,7 +107,7 @@ def _text(value: str, field: str, what: str, limit: int, least: int = 1) -> str:
         raise ServiceError(field, f"请填写{what}" + (f"（至少 {least} 个字）" if least > 1 else ""))
     if len(value) > limit:
         raise ServiceError(field, f"{what}不能超过 {limit} 个字")
-    return value
+    return checked_text(field, value, limit)
 
 
 def china_day(act: Act) -> date:

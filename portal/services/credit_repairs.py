@@ -35,7 +35,7 @@ from portal.credit_models import (
 )
 from portal.crypto import seal_bytes, unseal_bytes
 from portal.services.credit_objections import RULESET, china_day, live_item, subject_ref
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.registry import Act, audit
 from portal.services.secrets import file_key
 from scoring.dates import months_period_end
@@ -269,10 +269,10 @@ def apply_credit_repair(
     ``(role, filename, content_type, bytes)``). One pending application per item."""
     target = _target(session, item_id, listing_id)
     item = target.item
-    applicant = applicant.strip()
-    if not applicant or len(applicant) > 64:
+    applicant = checked_text("applicant", applicant, 64)
+    if not applicant:
         raise ServiceError("applicant", "请填写申请人（不超过 64 个字）")
-    correction = correction.strip()
+    correction = checked_text("correction", correction, 4000)
     if len(correction) < 4 or len(correction) > 4000:
         raise ServiceError(
             "correction", "请说明纠正失信行为、履行义务和消除不良影响的情况（4 至 4000 字）"
@@ -370,9 +370,7 @@ def decide_credit_repair(
         raise NotFound("repair_id", f"未找到信用修复申请 {repair_id}")
     if repair.state != "pending":
         raise ServiceError("repair_id", "该信用修复申请已作出决定")
-    reasons = reasons.strip()
-    if len(reasons) > 4000:
-        raise ServiceError("reasons", "理由不能超过 4000 字")
+    reasons = checked_text("reasons", reasons, 4000)
     if decided_on < repair.applied_on:
         raise ServiceError("decided_on", "决定日期不能早于申请日期")
     if decided_on > china_day(act):

@@ -32,7 +32,7 @@ from portal.identifiers import (
 )
 from portal.models import Institution, Practitioner
 from portal.services.credit_archive import KIND_ZH
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.registry import Act, audit
 
 DOCUMENT_ZH = {
@@ -85,12 +85,14 @@ def create_subject(
         raise ServiceError("name", "请填写主体名称或姓名")
     if len(name) > 200:
         raise ServiceError("name", "名称不超过 200 字")
+    checked_text("name", name, 200)
     try:
         region = check_region(region)
     except IdentifierError as exc:
         raise ServiceError("region", str(exc)) from exc
     if len(legal_representative.strip()) > 64:
         raise ServiceError("legal_representative", "法定代表人姓名不超过 64 字")
+    checked_text("legal_representative", legal_representative, 64)
     if kind in INSTITUTION_KINDS:
         try:
             code = check_credit_code(number)

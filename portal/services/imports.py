@@ -155,7 +155,7 @@ def _date(row: dict[str, str], key: str, problems: list[Problem], line: int) -> 
     text = row.get(key, "").replace("/", "-").replace(".", "-")
     if not text:
         return None
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text, re.ASCII)
     try:
         if match is None:
             raise ValueError(text)
@@ -185,7 +185,7 @@ def _check_row(line: int, row: dict[str, str]) -> tuple[list[Problem], dict[str,
         try:
             resident = check_resident_id(row["id_number"])
             values["resident"] = resident
-            born = [int(n) for n in re.findall(r"\d+", row.get("birth", ""))][:3]
+            born = [int(n) for n in re.findall(r"\d+", row.get("birth", ""), re.ASCII)][:3]
             actual = [resident.birth_date.year, resident.birth_date.month, resident.birth_date.day]
             if born and born != actual[: len(born)]:
                 problems.append(Problem(line, "出生日期", "与身份证件号码不一致"))

@@ -174,7 +174,7 @@ def create_practitioner(
 
 def _checked_phone(phone: str) -> str:
     phone = phone.strip().replace(" ", "").replace("-", "")
-    if phone and not re.fullmatch(r"\+?\d{5,20}", phone):
+    if phone and not re.fullmatch(r"\+?\d{5,20}", phone, re.ASCII):
         raise ServiceError("phone", "联系电话应为 5 至 20 位数字")
     return phone
 
