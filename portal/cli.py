@@ -620,6 +620,7 @@ def credit_archive_sync(actor: str) -> None:
         with _bar("信用档案 / archive sync", total) as advance:
             people = archive.sync_from_ledger(session, act, progress=advance)
         places = archive.sync_agreement_actions(session, act)
+        places += archive.sync_institution_decisions(session, act)
     click.echo(
         f"已写入 / written: {people:,} practitioner items, {places:,} institution items "
         f"({total:,} practitioners with decisions looked at)"

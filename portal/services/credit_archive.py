@@ -625,6 +625,42 @@ def _sync_people(session: Session, act: Act, ids: list[int]) -> int:
     return written
 
 
+def sync_institution_decisions(
+    session: Session, act: Act, decision_ids: Iterable[int] | None = None
+) -> int:
+    """One bad item per decision recorded against an institution — an administrative
+    penalty or an agreement action of a case (Hunan-Credit Art. 14(七), (九), 16(二)) — in
+    the institution's archive, origin ``decision:<id>:<institution code>``: the facts its
+    evaluation deducts for (portal.services.credit_evaluation reads the decisions), so the
+    institution can see them, object to them and ask for their repair. Not public (the
+    public site does not publish institutions' decisions); no indicator (the ledger is read
+    directly, never counted twice). Idempotent."""
+    query = select(Decision).order_by(col(Decision.id))
+    if decision_ids is not None:
+        wanted_ids = sorted(set(decision_ids))
+        if not wanted_ids:
+            return 0
+        query = query.where(col(Decision.id).in_(wanted_ids))
+    written = 0
+    for decision in session.exec(query):
+        place = session.get(Institution, decision.institution_id)
+        kind = INSTITUTION_OF_KIND.get(place.kind if place else "")
+        if place is None or kind is None:
+            continue
+        origin = f"decision:{decision.id}:{place.code}"
+        document = f"{DECISION_ZH.get(decision.decision_type, decision.decision_type)}"
+        wanted = _Wanted(
+            kind, place.code, DECISION_CATEGORY.get(decision.decision_type, "other"), False,
+            f"{document}（{decision.document_no}）"[:200],
+            f"处理依据：{decision.legal_basis}"[:DETAIL_LONGEST], decision.decision_date,
+            LEDGER_FED, withdrawn=False,
+        )  # fmt: skip
+        written += _write(
+            session, act, origin, wanted, _heads_by_origin(session, [origin]).get(origin)
+        )
+    return written
+
+
 def sync_agreement_actions(
     session: Session, act: Act, action_ids: Iterable[int] | None = None
 ) -> int:

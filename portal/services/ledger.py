@@ -353,6 +353,7 @@ def record_case(
         result.points[code] = case_points(session, person, timeline, decision.id or 0)
         result.warnings += [w for w in timeline.warnings if w not in result.warnings]
     credit_archive.sync_from_ledger(session, act, [p.id or 0 for p in people.values()])
+    credit_archive.sync_institution_decisions(session, act, [decision.id or 0])
     _reevaluate_credit(session, act, institution, list(people), decision)
     return result
 

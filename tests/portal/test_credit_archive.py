@@ -150,6 +150,18 @@ def test_the_ledger_feeds_the_archive_once(session: Session, cast: Cast) -> None
     assert len(archive.current_items(session, "practitioner", cast.nurse)) == 1
 
 
+def test_a_decision_against_an_institution_reaches_its_archive_once(
+    session: Session, cast: Cast
+) -> None:
+    """The facts its evaluation deducts for are items it can see, object to and repair."""
+    _case(session, cast)
+    [view] = archive.current_items(session, "designated_hospital", cast.hospital_a)
+    assert view.item.category == "violation" and "湘医保罚〔2025〕70号" in view.item.title
+    assert view.item.public is False and view.item.indicator == ""
+    assert "《条例》第三十八条" in view.item.detail
+    assert archive.sync_institution_decisions(session, OFFICER) == 0  # idempotent
+
+
 def test_a_ledger_correction_supersedes_and_a_void_withdraws(session: Session, cast: Cast) -> None:
     _case(session, cast)
     entry = session.exec(text("SELECT id FROM ledger_entry ORDER BY id DESC")).first()  # type: ignore[call-overload]
