@@ -320,6 +320,9 @@ class CreditRuleset:
     incentives_ref: str
     blacklist_years: int
     minimum_publication_years: int
+    # Art. 25(1) 最短公示期 per category of bad information, in months (RULES I-20); the
+    # blacklist's is minimum_publication_years; "default" for any other category.
+    minimum_publication_months: dict[str, int] = field(default_factory=dict)
     catalogue: dict[str, Any] = field(default_factory=dict)
     deadlines: dict[str, Deadline] = field(default_factory=dict)
     measures: tuple[CreditMeasure, ...] = ()
@@ -540,10 +543,25 @@ def _credit(data: dict[str, Any], where: str) -> CreditRuleset:
         incentives_ref=_get(incentives, "ref", str, where + ".incentives"),
         blacklist_years=int(blacklist["publication_years"]),
         minimum_publication_years=int(blacklist["minimum_publication_years"]),
+        minimum_publication_months=_months_by_category(
+            blacklist.get("minimum_publication_months") or {}, where + ".blacklist"
+        ),
         catalogue=dict(data.get("catalogue") or {}),
         deadlines=_deadlines(data.get("deadlines") or [], where + ".deadlines"),
         measures=_measures(data.get("measures") or [], subjects, where + ".measures"),
     )
+
+
+def _months_by_category(data: Any, where: str) -> dict[str, int]:
+    """``{category: months}``: whole months from 0 to 120 (RULES I-20)."""
+    if not isinstance(data, dict):
+        raise RulesetError(f"{where}.minimum_publication_months: expected a mapping")
+    out: dict[str, int] = {}
+    for category, months in data.items():
+        if isinstance(months, bool) or not isinstance(months, int) or not 0 <= months <= 120:
+            raise RulesetError(f"{where}.minimum_publication_months.{category}: whole months 0-120")
+        out[str(category)] = months
+    return out
 
 
 def _measures(items: list[Any], subjects: dict[str, Any], where: str) -> tuple[CreditMeasure, ...]:

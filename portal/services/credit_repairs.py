@@ -55,6 +55,8 @@ KINDS = (
     ("image/png", b"\x89PNG\r\n\x1a\n", (".png",)),
     ("image/jpeg", b"\xff\xd8\xff", (".jpg", ".jpeg")),
 )
+
+
 # The minimum publication period (最短公示期) in months, per kind of information (RULES
 # I-20: the texts do not fix it, the portal makes it configurable). Serious dishonesty and
 # the dishonest list: the credit ruleset's ``blacklist.minimum_publication_years`` (1 year).
@@ -62,17 +64,16 @@ KINDS = (
 # (国家发展改革委《失信行为纠正后的信用信息修复管理办法（试行）》) set for information on
 # ordinary dishonesty. Change an entry here to change the rule; the docstring of
 # :func:`minimum_months` says which applies.
-MINIMUM_MONTHS_OTHER = 3
-MINIMUM_MONTHS_BY_CATEGORY: dict[str, int] = {}
-
-
 def minimum_months(item: CreditItem) -> int:
-    """Hunan-Credit Art. 25(1), RULES I-20: 12 months (the ruleset's blacklist minimum) for
-    the dishonest list (category ``dishonest_list``) and serious dishonesty; a category in
-    ``MINIMUM_MONTHS_BY_CATEGORY`` its own; any other bad item ``MINIMUM_MONTHS_OTHER``."""
+    """Hunan-Credit Art. 25(1), RULES I-20 (configurable per kind of information, as data in
+    the credit ruleset): the blacklist's minimum (12 months) for the dishonest list
+    (category ``dishonest_list``) and serious dishonesty; otherwise the category's own
+    ``minimum_publication_months``, else its ``default`` (3 months)."""
+    rules = credit_ruleset(RULESET)
     if item.category == "dishonest_list" or item.serious:
-        return 12 * credit_ruleset(RULESET).minimum_publication_years
-    return MINIMUM_MONTHS_BY_CATEGORY.get(item.category, MINIMUM_MONTHS_OTHER)
+        return 12 * rules.minimum_publication_years
+    months = rules.minimum_publication_months
+    return months.get(item.category, months.get("default", 3))
 
 
 def earliest_repair(confirmed_on: date, months: int) -> date:

@@ -78,3 +78,19 @@ def test_a_malformed_ruleset_fails_loudly(tmp_path: Path) -> None:
     )
     with pytest.raises(RulesetError, match="suspend_months or terminate_years"):
         load_ruleset_file(path)
+
+
+def test_minimum_publication_months_are_data_per_category(tmp_path: Path) -> None:
+    """RULES I-20: the minimum publication period before a credit repair is configurable per
+    kind of information; a bad value fails loudly."""
+    from scoring.rulesets import CreditRuleset
+
+    text = (RULESET_DIR / "hunan-credit-2024.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "hunan-credit-2024.yaml"
+    path.write_text(text.replace("    default: 3\n", "    default: 3\n    judicial: 24\n"))
+    loaded = load_ruleset_file(path)
+    assert isinstance(loaded, CreditRuleset)
+    assert loaded.minimum_publication_months == {"default": 3, "judicial": 24}
+    path.write_text(text.replace("    default: 3\n", "    default: -1\n"))
+    with pytest.raises(RulesetError, match=r"minimum_publication_months\.default"):
+        load_ruleset_file(path)
