@@ -39,7 +39,7 @@ PUBLIC_TEMPLATES = Path(__file__).resolve().parent.parent / "public_site" / "tem
 # Everything that is not the admin or /me: no CSRF token and no cookie there.
 PUBLIC_PATHS = (
     r"^/($|\?|search|practitioners/|institutions/|disclosures|blacklist|credit/|about|healthz"
-    r"|api/|badge/|embed|feeds/|static/|receipts|\.well-known/|_openapi)"
+    r"|api/|badge/|embed|feeds/|static/|receipts|docs|\.well-known/|_openapi)"
 )
 ADMIN_TEMPLATES = Path(__file__).resolve().parent.parent / "admin" / "templates"
 PUBLIC_STATIC = PUBLIC_TEMPLATES.parent / "static"

@@ -150,6 +150,16 @@ EMBED_JS = """(function () {
     frame.loading = "lazy";
     el.appendChild(frame);
   }
+  /* Each card says how tall it is (embed-card.js): its frame follows, within bounds. */
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (event.origin !== origin || !data || data.type !== "yibao-embed-height") return;
+    document.querySelectorAll("[data-yibao-code] iframe").forEach(function (frame) {
+      if (frame.contentWindow === event.source) {
+        frame.style.height = Math.max(40, Math.min(600, Number(data.height) || 96)) + "px";
+      }
+    });
+  });
   document.querySelectorAll("[data-yibao-code]").forEach(mount);
 })();
 """

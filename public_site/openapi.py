@@ -165,6 +165,29 @@ SCHEMAS: dict[str, Any] = {
             "year_points": {"type": ["integer", "null"]},
         },
     },
+    "ReceiptRequest": {
+        "type": "object",
+        "required": ["code"],
+        "additionalProperties": False,
+        "properties": {
+            "code": {"type": "string", "pattern": CODE_PATTERN, "description": "the code checked"},
+            "on": DATE,
+            "purpose": {"type": "string", "maxLength": 200, "pattern": "^[^\\x00-\\x1f]*$"},
+        },
+    },
+    "ReceiptIssued": {
+        "type": "object",
+        "required": ["id", "jws", "url"],
+        "properties": {
+            "id": {"type": "string"},
+            "jws": {
+                "type": "string",
+                "description": "compact JWS, EdDSA/Ed25519, header alg + kid; payload id, code, "
+                "name, status, payable, on, checked_at, data_version, iss, stale, data_as_of",
+            },
+            "url": {"type": "string", "description": "the printable receipt page"},
+        },
+    },
     "DisclosuresPage": {
         "type": "object",
         "required": ["items", "total", "page", "per_page"],
@@ -237,6 +260,24 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(_ref("BatchAnswer"), "One answer per code sent"),
                         "413": _error("The body is larger than 64 KB"),
+                        "415": _error("The body is not sent as application/json"),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/api/v1/receipts": {
+                "post": {
+                    "operationId": "receipt",
+                    "tags": ["receipts"],
+                    "summary": "A signed check receipt: the status answer, verifiable offline",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("ReceiptRequest")}},
+                    },
+                    "responses": {
+                        "201": _json(_ref("ReceiptIssued"), "The receipt"),
+                        "404": _error("No practitioner has this code"),
+                        "413": _error("The body is larger than 4 KB"),
                         "415": _error("The body is not sent as application/json"),
                         **ERRORS,
                     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from public_site import badges, feeds, pages, receipts, status_api
+from public_site import badges, docs, feeds, pages, receipts, status_api
 
 ROUTES = [*pages.ROUTES, *status_api.ROUTES, *badges.ROUTES, *feeds.ROUTES, *receipts.ROUTES]
+ROUTES += docs.ROUTES

@@ -36,6 +36,11 @@ PAGE_CSP = (
 )
 EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The API reference (Redoc, vendored) writes its styles inline and searches in a worker:
+# that page alone allows both; scripts still come only from the portal.
+DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace(
+    "connect-src 'self'", "connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:"
+)
 MESSAGES = {
     400: "请求有误",
     403: "无权访问",
@@ -56,6 +61,8 @@ def _is_json_route(path: str) -> bool:
 def _csp(path: str) -> str:
     if path.startswith("/embed/"):
         return EMBED_CSP
+    if path == "/docs/api":
+        return DOCS_CSP
     if _is_json_route(path) or path.startswith("/badge/"):
         return API_CSP
     return PAGE_CSP
