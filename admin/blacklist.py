@@ -7,13 +7,15 @@
   not proposed yet (idempotent, as ``portal blacklist propose-terminated``);
 - ``GET/POST /admin/credit/blacklist/new``: a proposal by an officer;
 - ``GET /admin/credit/blacklist/{id}`` and its steps ``POST .../{id}/notice``,
-  ``.../objection``, ``.../answer``, ``.../list``, ``.../withdraw``;
+  ``.../objection``, ``.../answer``, ``.../list``, ``.../withdraw``, ``.../correct`` (a public
+  listing's grounds, basis, measures, authority or document number: a ``corrected`` event);
 - ``GET .../{id}/notice.pdf`` (事先告知书) and ``.../{id}/decision.pdf`` (决定书).
 
 Who may (DESIGN "Who sees what", credit row): CREDIT_DECIDE acts on the subjects of its
 region (credit officer; the province administrator everywhere); every CREDIT_READ role reads
 in its scope (institution administrators: their own institution and its practitioners).
-Outside scope a listing is 404; acting without the right is 403.
+Outside scope a listing is 404; acting without the right is 403. A listing whose archive
+item has an open credit objection shows 异议处理中 (Hunan-Credit Art. 24).
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ from admin.common import (
 )
 from portal.clock import china_today
 from portal.credit_models import INSTITUTION_KINDS, SUBJECT_KINDS, BlacklistListing
+from portal.models import FormSubmission
 from portal.services import blacklist as bl
 from portal.services import blacklist_documents as docs
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.roles import CREDIT_DECIDE, CREDIT_READ
 
 PATH = "/admin/credit/blacklist"
@@ -106,12 +109,13 @@ def _queue(request: Request[Any, Any, Any], status: int = 200, **shown: Any) -> 
         officer = signed_in(request, session)
         officer.require(CREDIT_READ)
         rows = [x for x in bl.listings(session, lambda _r: True) if _sees(session, officer, x)]
+        objected = bl.under_objection(session, [x.id or 0 for x in rows])
     sections: dict[str, list[BlacklistListing]] = {key: [] for key, _ in SECTIONS}
     for row in rows:
         sections[row.state if row.state in sections else "ended"].append(row)
     sections["proposed"].sort(key=lambda x: (x.due_on is None, x.due_on or date.max))
     sections["noticed"].sort(key=lambda x: x.objection_due_on or date.max)
-    context = _context(today, sections=sections, titles=SECTIONS,
+    context = _context(today, sections=sections, titles=SECTIONS, objected=objected,
                        may_decide=officer.can(CREDIT_DECIDE), **shown)  # fmt: skip
     return page(request, "admin/blacklist.html", officer, status_code=status, **context)
 
@@ -133,7 +137,8 @@ def _propose_terminated(request: Request[Any, Any, Any], data: dict[str, str]) -
             return _queue(request, 400, form="terminated", errors={"_form": exc.message})
         if earlier is not None:
             return back_to(earlier)
-        bl.propose_terminated(session, officer.act("终止医保支付资格的相关人员纳入名单"), today)
+        bl.propose_terminated(session, officer.act("终止医保支付资格的相关人员纳入名单"), today,
+                              sees_region=officer.sees_region)  # fmt: skip
     return back_to(PATH)
 
 
@@ -162,10 +167,17 @@ async def blacklist_new(request: Request[Any, Any, Any]) -> Template:
 
 
 def _field(data: dict[str, str], name: str, longest: int = 200) -> str:
-    value = str(data.get(name, "")).strip()
-    if len(value) > longest:
-        raise ServiceError(name, f"不能超过 {longest} 个字符")
-    return value
+    """A typed field: at most ``longest`` characters, no control characters (400 naming
+    the field, nothing written)."""
+    return checked_text(name, str(data.get(name, "")), longest)
+
+
+def _remember(session: Session, token: str, target: str) -> None:
+    """A second submission of the form leads where the first did: the new listing's page."""
+    row = session.get(FormSubmission, token)
+    if row is not None:
+        row.outcome = target
+        session.add(row)
 
 
 def _propose(request: Request[Any, Any, Any], data: dict[str, str]) -> Template | Redirect:
@@ -186,7 +198,8 @@ def _propose(request: Request[Any, Any, Any], data: dict[str, str]) -> Template 
                 if not is_whole(related_text):
                     raise ServiceError("related_listing_id", "名单记录编号应为数字")
                 related = _listing_for(session, officer, int(related_text)).id
-            earlier = first_submission(session, officer, str(data.get("form_token", ""))[:64], "")
+            token = str(data.get("form_token", ""))[:64]
+            earlier = first_submission(session, officer, token, PATH)
             if earlier is not None:
                 return back_to(earlier)
             listing = bl.propose(
@@ -197,6 +210,7 @@ def _propose(request: Request[Any, Any, Any], data: dict[str, str]) -> Template 
                 role=_field(data, "role", 24), related_listing_id=related, origin=None,
             )  # fmt: skip
             target = f"{PATH}/{listing.id}"
+            _remember(session, token, target)
     except ServiceError as exc:
         field = "_form" if exc.field in ("form_token", "listing_id") else exc.field
         return _new_page(request, 400, form="new", typed=typed, errors={field: exc.message})
@@ -223,6 +237,7 @@ def _steps(officer: Officer, listing: BlacklistListing) -> dict[str, bool]:
         "answer": decide and state == "noticed" and objected and not listing.objection_answer,
         "list": decide and state == "noticed" and (not objected or bool(listing.objection_answer)),
         "withdraw": decide and state in bl.ACTIVE,
+        "correct": decide and state == "listed",
     }
 
 
@@ -240,7 +255,8 @@ def _detail(
             persons=bl.related_persons(session, listing_id),
             related=session.get(BlacklistListing, listing.related_listing_id or 0),
             answer_due=bl.answer_due(listing), appeal_due=docs.appeal_due(listing),
-            steps=_steps(officer, listing), **shown,
+            steps=_steps(officer, listing),
+            objected=bool(bl.under_objection(session, [listing_id])), **shown,
         )  # fmt: skip
     return page(request, "admin/blacklist_listing.html", officer, status_code=status, **context)
 
@@ -287,14 +303,15 @@ def _action(
                 raise ServiceError("_form", f"当前状态为{state}，不能办理此事项")
             run(session, officer, listing, today)
     except ServiceError as exc:
-        field = "_form" if exc.field in ("form_token", "state", "listing_id") else exc.field
+        general = ("form_token", "state", "listing_id", "fields")
+        field = "_form" if exc.field in general else exc.field
         return _detail(request, listing_id, 400, form=step, typed=typed,
                        errors={field: exc.message})  # fmt: skip
     return back_to(target)
 
 
 def _reason(data: dict[str, str], default: str) -> str:
-    return str(data.get("reason", "")).strip()[:500] or default
+    return _field(data, "reason", 500) or default
 
 
 @post(PATH + "/{listing_id:int}/notice", include_in_schema=False)
@@ -361,6 +378,27 @@ async def blacklist_withdraw(
     return await in_thread(_action, request, listing_id, data, "withdraw", run)
 
 
+CORRECT_FIELDS = (("grounds", LONGEST), ("basis", LONGEST), ("measures", LONGEST),
+                  ("authority", 200), ("document_no", 64))  # fmt: skip
+
+
+@post(PATH + "/{listing_id:int}/correct", include_in_schema=False)
+async def blacklist_correct(
+    request: Request[Any, Any, Any], listing_id: FromPath[int], data: URLEncodedBody[dict[str, str]]
+) -> Template | Redirect:
+    """更正 a public listing (its grounds, basis, measures, authority, document number): a
+    ``corrected`` event replacing the last one, pushed like every public change."""
+
+    def run(session: Session, officer: Officer, listing: BlacklistListing, today: date) -> None:
+        reason = _field(data, "reason", 500)
+        if not reason:
+            raise ServiceError("reason", "请填写更正理由")
+        fields = {name: _field(data, name, longest) for name, longest in CORRECT_FIELDS}
+        bl.correct(session, officer.act(reason), listing.id or 0, on=today, **fields)
+
+    return await in_thread(_action, request, listing_id, data, "correct", run)
+
+
 # --- the documents -----------------------------------------------------------------------------
 
 
@@ -411,6 +449,7 @@ ROUTES = [
     blacklist_answer,
     blacklist_list,
     blacklist_withdraw,
+    blacklist_correct,
     blacklist_notice_pdf,
     blacklist_decision_pdf,
 ]

@@ -31,7 +31,9 @@ from public_site.common import (
 )
 
 FEED_FORMATS = {"blacklist": ("json", "csv", "atom"), "disclosures": ("json", "atom")}
-# The DESIGN feed item ("Feeds"), then the listing authority and the kind of subject.
+# The DESIGN feed item ("Feeds"), then the listing authority, the kind of subject and
+# under_objection (true while an objection on the listing is open: marked 异议处理中,
+# Hunan-Credit Art. 24; DESIGN allows extra fields).
 BLACKLIST_COLUMNS = [
     "id",
     "type",
@@ -47,6 +49,7 @@ BLACKLIST_COLUMNS = [
     "replaces",
     "subject_kind",
     "authority",
+    "under_objection",
 ]
 TYPE_ZH = {"listed": "列入名单", "repaired": "信用修复", "removed": "公示期满移出",
            "corrected": "更正", "withdrawn": "撤销"}  # fmt: skip
@@ -65,6 +68,7 @@ def _blacklist_entry(item: dict[str, Any], base: str) -> str:
     summary = (
         f"{item['name']}（{item['code']}）{TYPE_ZH.get(item['type'], item['type'])}"
         f"，生效 {item['effective']}；{item['document_no']}；{item['authority']}"
+        + ("；异议处理中" if item.get("under_objection") else "")
     )
     link = f"{base}/blacklist"
     if item.get("subject_kind") == "practitioner":

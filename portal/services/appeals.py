@@ -11,7 +11,7 @@ from portal.models import (
     Notice,
     Practitioner,
 )
-from portal.services import credit_archive, ledger
+from portal.services import blacklist, credit_archive, ledger
 from portal.services.errors import NotFound, ServiceError
 from portal.services.notices import decision_by_no, scores_in
 from portal.services.registry import (
@@ -157,6 +157,9 @@ def decide_appeal(
         appeal.outcome_points = points
         ledger.recompute(session, person, decided_on)
         credit_archive.sync_from_ledger(session, act, [person.id or 0])  # the item follows
+        blacklist.termination_reconsidered(
+            session, act, appeal.decision_id, person.national_code, decided_on
+        )
     appeal.state = "upheld" if upheld else "rejected"
     appeal.decided_on = decided_on
     session.add(appeal)

@@ -33,6 +33,7 @@ derived from an ID number are named in public by ``BL`` + the listing number ins
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -51,7 +52,7 @@ from portal.credit_models import (
 )
 from portal.models import Decision, Institution, Notice, Practitioner
 from portal.services import webhooks
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.registry import Act, audit
 from scoring.dates import years_later
 from scoring.deadlines import due_date
@@ -128,7 +129,7 @@ class Subject:
 def find_subject(session: Session, kind: str, key: str) -> Subject:
     """A subject by ``(kind, key)``: practitioners by national code, registry institutions
     by institution code (subjects without re-entry), others from ``credit_subject``."""
-    key = key.strip().upper()[:32]
+    key = checked_text("subject_key", key, 32).upper()
     if kind not in SUBJECT_KINDS:
         raise ServiceError("subject_kind", "请选择信用主体类别")
     if not key:
@@ -169,13 +170,16 @@ def get_listing(session: Session, listing_id: int, lock: bool = False) -> Blackl
     return listing
 
 
-def _text(value: str, field: str, what: str, limit: int = 4000) -> str:
-    value = (value or "").strip()
-    if not value:
+def _text(value: str, field: str, what: str, limit: int = 4000, required: bool = True) -> str:
+    """Free text of a listing (事由, 依据, 措施, 认定机关, 异议, 答复, 文号...): stripped, at
+    most ``limit`` characters, no control characters (``checked_text``), refused naming the
+    field, never cut short; nothing is written when refused."""
+    if required and not (value or "").strip():
         raise ServiceError(field, f"请填写{what}")
-    if len(value) > limit:
-        raise ServiceError(field, f"{what}不能超过 {limit} 个字符")
-    return value
+    try:
+        return checked_text(field, value, limit)
+    except ServiceError as exc:
+        raise ServiceError(field, f"{what}{exc.message}") from None
 
 
 def propose(
@@ -202,6 +206,7 @@ def propose(
     grounds = _text(grounds, "grounds", "事由")
     basis = _text(basis, "basis", "依据")
     authority = _text(authority, "authority", "认定机关", 200)
+    measures = _text(measures, "measures", "失信惩戒措施", required=False)
     if role and role not in ROLE_ZH:
         raise ServiceError("role", "人员身份应为法定代表人、主要负责人或实际控制人")
     if role:
@@ -233,7 +238,7 @@ def propose(
         origin=origin,
         grounds=grounds,
         basis=basis,
-        measures=(measures or "").strip() or DEFAULT_MEASURES,
+        measures=measures or DEFAULT_MEASURES,
         authority=authority,
         state="proposed",
         proposed_on=proposed_on,
@@ -248,13 +253,19 @@ def propose(
 
 
 def propose_terminated(
-    session: Session, act: Act, today: date, limit: int | None = None
+    session: Session,
+    act: Act,
+    today: date,
+    limit: int | None = None,
+    sees_region: Callable[[str], bool] | None = None,
 ) -> list[BlacklistListing]:
     """Every practitioner terminated by a published decision (a termination notice issued
     on or before ``today``) is proposed for listing (Hunan-Rules Art. 17), due within 20
     working days of the termination decision (``due_on``, RULES §6). Idempotent: origin
     ``decision:<decision id>:<national code>``. Only rulesets that have the step (Hunan).
-    Proposed on the day the termination notice was issued (made public)."""
+    Proposed on the day the termination notice was issued (made public). ``sees_region``
+    keeps the practitioners of an officer's region only (Hunan-Credit Art. 21: an officer
+    acts on the subjects of its region); None: the whole province (the daily job)."""
     rows = session.exec(
         select(Notice, Decision, Practitioner, Institution)
         .join(Decision, col(Decision.id) == Notice.decision_id)
@@ -267,6 +278,8 @@ def propose_terminated(
     ).all()
     made = []
     for notice, decision, person, place in rows:
+        if sees_region is not None and not sees_region(person.region):
+            continue
         rules = practitioner_ruleset(decision.ruleset)
         if "blacklist_terminated" not in rules.deadlines:
             continue
@@ -301,9 +314,7 @@ def propose_terminated(
 
 
 def _unique_no(session: Session, column: Any, value: str, field: str, own: int | None) -> str:
-    value = value.strip()
-    if len(value) > 64:
-        raise ServiceError(field, "文号不能超过 64 个字符")
+    value = _text(value, field, "文号", 64)
     other = session.exec(select(BlacklistListing.id).where(column == value)).first()
     if other is not None and other != own:
         raise ServiceError(field, f"文号 {value} 已被其他名单记录使用")
@@ -321,7 +332,8 @@ def issue_prior_notice(
         raise ServiceError("state", f"当前状态为{STATE_ZH[listing.state]}，不能再出具事先告知书")
     if on < listing.proposed_on:
         raise ServiceError("on", "告知日期不能早于提出日期")
-    number = notice_no.strip() or f"医保失信告〔{on.year}〕{listing.id:06d}号"
+    number = _text(notice_no, "notice_no", "告知书文号", 64, required=False)
+    number = number or f"医保失信告〔{on.year}〕{listing.id:06d}号"
     listing.notice_no = _unique_no(session, BlacklistListing.notice_no, number, "notice_no",
                                    listing.id)  # fmt: skip
     listing.noticed_on = on
@@ -342,7 +354,11 @@ def answer_due(listing: BlacklistListing) -> date | None:
 def record_objection(
     session: Session, act: Act, listing_id: int, *, statement: str, received_on: date
 ) -> BlacklistListing:
-    """The subject's objection (Art. 35), received within the objection period."""
+    """The subject's objection (Hunan-Credit Art. 35), answered within 5 working days of its
+    receipt (``answer_due``). Art. 35 sets no deadline for filing: ``objection_due_on`` is
+    the date the prior notice suggests, not a bar. An objection received after it is still
+    accepted as long as no listing decision has been made (the state is ``noticed``), and
+    the decision then waits for its answer (``late`` in the audit record)."""
     listing = get_listing(session, listing_id, lock=True)
     if listing.state != "noticed":
         raise ServiceError("state", "只有已事先告知、尚未作出决定的记录可以登记异议")
@@ -351,15 +367,11 @@ def record_objection(
     assert listing.noticed_on is not None and listing.objection_due_on is not None
     if received_on < listing.noticed_on:
         raise ServiceError("received_on", "收到日期不能早于告知日期")
-    if received_on > listing.objection_due_on:
-        raise ServiceError(
-            "received_on",
-            f"异议期限已于 {listing.objection_due_on.isoformat()} 届满（湖南信用办法第三十五条）",
-        )
     listing.objection = _text(statement, "statement", "异议内容")
     listing.objection_on = received_on
     session.add(listing)
-    audit(session, act, "blacklist_objection", "blacklist_listing", listing.id)
+    audit(session, act, "blacklist_objection", "blacklist_listing", listing.id,
+          late=received_on > listing.objection_due_on)  # fmt: skip
     return listing
 
 
@@ -439,12 +451,24 @@ def _event(
     )
     session.add(event)
     session.flush()
-    webhooks.enqueue_blacklist(session.connection(), feed_item(event, listing.authority), act.at)
+    item = feed_item(event, listing.authority, bool(under_objection(session, [listing.id or 0])))
+    webhooks.enqueue_blacklist(session.connection(), item, act.at)
     return event
 
 
-def feed_item(event: BlacklistEvent, authority: str = "") -> dict[str, Any]:
-    """The DESIGN feed shape ("Feeds"): one public change of the blacklist."""
+def under_objection(session: Session, listing_ids: list[int]) -> set[int]:
+    """The listings marked 异议处理中 (Hunan-Credit Art. 24: 异议申请处理期间，应当对异议信息
+    进行标注): an objection on the listing's archive item is open
+    (``credit_objections.listings_under_objection``)."""
+    from portal.services.credit_objections import listings_under_objection
+
+    return listings_under_objection(session, [i for i in listing_ids if i])
+
+
+def feed_item(event: BlacklistEvent, authority: str = "", objected: bool = False) -> dict[str, Any]:
+    """The DESIGN feed shape ("Feeds"): one public change of the blacklist, with the listing
+    authority, the kind of subject and ``under_objection`` (an extra field DESIGN allows:
+    true while an objection on the listing is open, Hunan-Credit Art. 24)."""
     return {
         "id": event.id,
         "type": event.type,
@@ -460,6 +484,7 @@ def feed_item(event: BlacklistEvent, authority: str = "") -> dict[str, Any]:
         "replaces": event.replaces_id,
         "subject_kind": event.subject_kind,
         "authority": authority,
+        "under_objection": objected,
     }
 
 
@@ -473,10 +498,12 @@ def list_subject(
     authority: str = "",
 ) -> BlacklistListing:
     """列入严重失信主体名单的决定 (Hunan-Credit Art. 33, 35): after the prior notice, once the
-    objection period is over or the objection answered. 认定之日 ``listed_on``; published
-    for 3 years (``publish_until``, Art. 33(1), RULES I-19); a person of Art. 33(4) is
-    barred for 5 years (``bar_until``). Writes the serious bad ``dishonest_list`` item
-    (public) in the subject's archive and the ``listed`` event."""
+    suggested objection date has passed with no objection, or the objection (late ones too:
+    Art. 35 sets no filing deadline, see ``record_objection``) is answered. 认定之日
+    ``listed_on``; published for 3 years (``publish_until``, Art. 33(1), RULES I-19); a
+    person of Art. 33(4) is barred for 5 years (``bar_until``). Writes the serious bad
+    ``dishonest_list`` item (public) in the subject's archive and the ``listed`` event; the
+    committed credit year of 认定之日 is evaluated again (Art. 19, 22)."""
     listing = get_listing(session, listing_id, lock=True)
     if listing.state != "noticed":
         raise ServiceError("state", "应先出具事先告知书（湖南信用办法第三十五条）")
@@ -492,7 +519,8 @@ def list_subject(
         raise ServiceError("listed_on", "认定日期不能早于事先告知日期")
     if authority.strip():
         listing.authority = _text(authority, "authority", "认定机关", 200)
-    number = document_no.strip() or f"医保失信决〔{listed_on.year}〕{listing.id:06d}号"
+    number = _text(document_no, "document_no", "决定书文号", 64, required=False)
+    number = number or f"医保失信决〔{listed_on.year}〕{listing.id:06d}号"
     listing.document_no = _unique_no(session, BlacklistListing.document_no, number,
                                      "document_no", listing.id)  # fmt: skip
     listing.listed_on = listed_on
@@ -504,6 +532,13 @@ def list_subject(
     session.add(listing)
     audit(session, act, "blacklist_list", "blacklist_listing", listing.id)
     _event(session, act, listing, "listed", listed_on)
+    _reevaluate(
+        session,
+        act,
+        listing,
+        {listed_on.year},
+        f"列入失信联合惩戒对象名单（{listing.document_no}）",
+    )
     return listing
 
 
@@ -536,6 +571,8 @@ def end_publication(
     session.add(listing)
     audit(session, act, f"blacklist_{kind}", "blacklist_listing", listing.id)
     _event(session, act, listing, kind, on)
+    why = "信用修复，终止公示" if kind == "repaired" else "公示期满，移出失信联合惩戒对象名单"
+    _reevaluate(session, act, listing, _years(listing.listed_on, on), f"{why}（{on}）")
     return listing
 
 
@@ -568,7 +605,7 @@ def withdraw(
     """Withdraw a proposal or a listing (found wrong, set aside on appeal or review): a
     public listing gets a ``withdrawn`` event replacing its last one, and its archive item
     is withdrawn by a superseding row (append-only)."""
-    reason = _text(reason, "reason", "撤销理由")
+    reason = _text(reason, "reason", "撤销理由", 500)
     listing = get_listing(session, listing_id, lock=True)
     if listing.state not in ACTIVE:
         raise ServiceError("state", f"当前状态为{STATE_ZH[listing.state]}，不能撤销")
@@ -583,10 +620,20 @@ def withdraw(
                   supersedes=listing.item_id)  # fmt: skip
         last = _last_event(session, listing.id or 0)
         _event(session, act, listing, "withdrawn", on, replaces=last.id if last else None)
+        assert listing.listed_on is not None
+        _reevaluate(session, act, listing, _years(listing.listed_on, on),
+                    f"撤销列入失信联合惩戒对象名单：{reason}")  # fmt: skip
     return listing
 
 
 CORRECTABLE = ("name", "document_no", "listed_on", "grounds", "basis", "authority", "measures")
+CORRECT_TEXT = {  # field: (name in Chinese, longest)
+    "name": ("名称", 200),
+    "grounds": ("事由", 4000),
+    "basis": ("依据", 4000),
+    "measures": ("失信惩戒措施", 4000),
+    "authority": ("认定机关", 200),
+}
 
 
 def correct(
@@ -600,6 +647,10 @@ def correct(
     unknown = set(fields) - set(CORRECTABLE)
     if unknown:
         raise ServiceError(sorted(unknown)[0], "该项不能更正")
+    for key, (what, longest) in CORRECT_TEXT.items():
+        if isinstance(fields.get(key), str):
+            fields[key] = _text(fields[key], key, what, longest, required=False)
+    before = listing.listed_on
     changed = {k: v for k, v in fields.items() if v not in (None, "") and getattr(listing, k) != v}
     if not changed:
         raise ServiceError("fields", "没有需要更正的内容")
@@ -622,7 +673,72 @@ def correct(
     audit(session, act, "blacklist_correct", "blacklist_listing", listing.id)
     last = _last_event(session, listing.id or 0)
     _event(session, act, listing, "corrected", on, replaces=last.id if last else None)
+    assert before is not None and listing.listed_on is not None
+    _reevaluate(session, act, listing, {before.year, listing.listed_on.year},
+                f"更正名单记录（{listing.document_no}）")  # fmt: skip
     return listing
+
+
+# --- what follows from a listing -----------------------------------------------------
+
+
+def _years(first: date | None, last: date) -> set[int]:
+    start = first.year if first is not None else last.year
+    return set(range(start, max(start, last.year) + 1))
+
+
+def _reevaluate(
+    session: Session, act: Act, listing: BlacklistListing, years: set[int], why: str
+) -> None:
+    """A listing, its end, withdrawal or correction changes the subject's credit facts (the
+    public serious ``dishonest_list`` item): the committed years it touches are evaluated
+    again at once and the subject told (Hunan-Credit Art. 19, 22; ``reevaluate_subject``)."""
+    from portal.services.credit_evaluation import reevaluate_subject
+
+    reevaluate_subject(session, act, listing.subject_kind, listing.subject_key,
+                       years=sorted(years), why=why)  # fmt: skip
+
+
+def termination_reconsidered(
+    session: Session, act: Act, decision_id: int, code: str, today: date
+) -> BlacklistListing | None:
+    """A termination set aside (an upheld appeal, Hunan-Rules Art. 18-19; a correction or
+    voiding of the decision's ledger entries): when the person is no longer terminated by
+    decision ``decision_id``, its blacklist proposal or listing (origin
+    ``decision:<id>:<code>``, Hunan-Rules Art. 17) is withdrawn in the same transaction —
+    a public one with a ``withdrawn`` event replacing its last one. Returns the withdrawn
+    listing, or None (nothing open, or still terminated by that decision)."""
+    from portal.services.ledger import timeline_of
+    from scoring.model import STATUS_OF_KIND
+
+    listing = session.exec(
+        select(BlacklistListing)
+        .where(BlacklistListing.origin == f"decision:{decision_id}:{code}")
+        .where(col(BlacklistListing.state).in_(ACTIVE))
+    ).first()
+    if listing is None:
+        return None
+    person = session.exec(select(Practitioner).where(Practitioner.national_code == code)).first()
+    if person is not None:
+        timeline = timeline_of(session, person)
+        if any(
+            STATUS_OF_KIND.get(p.kind) == "terminated" and str(decision_id) in p.sources
+            for p in timeline.periods
+        ):
+            return None
+    on = max(today, listing.proposed_on)
+    why = f"终止医保支付资格的处理决定已被撤销或更正（处理决定 #{decision_id}），不再纳入名单"
+    return withdraw(session, Act(act.actor, act.at, act.reason or why), listing.id or 0, on=on,
+                    reason=why)  # fmt: skip
+
+
+def terminations_reconsidered(
+    session: Session, act: Act, cases: Iterable[tuple[int | None, str]], today: date
+) -> None:
+    """``termination_reconsidered`` for each (decision id, national code) a ledger
+    correction touched (``ledger.correct_entries``)."""
+    for decision_id, code in sorted({(d, c) for d, c in cases if d is not None}):
+        termination_reconsidered(session, act, decision_id, code, today)
 
 
 # --- reading -------------------------------------------------------------------------

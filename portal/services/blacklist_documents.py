@@ -2,8 +2,9 @@
 
 - 拟列入严重失信主体名单事先告知书 (``prior_notice_pdf``): before the decision the party is
   told the reasons (事由), the basis (依据) and its rights, with the objection deadline
-  (Hunan-Credit Art. 35: 五个工作日内反馈; the objection period is the credit ruleset's
-  ``blacklist_objection`` step);
+  (Hunan-Credit Art. 35: 五个工作日内反馈; the suggested objection date is the credit
+  ruleset's ``blacklist_objection`` step). Art. 35 sets no filing deadline, so the notice
+  does not say a late objection is waived: 可在…前提出异议；逾期提出的，在作出决定前仍予核实;
 - 列入严重失信主体名单决定书 (``decision_pdf``): the administrative decision document that
   states 事由、依据、失信惩戒措施提示、移出条件和程序以及救济措施 (Art. 35), the publication
   period (3 years from 认定之日, Art. 33(1), RULES I-19), the Art. 33(4) bar where it applies,
@@ -71,9 +72,9 @@ def prior_notice_pdf(listing: BlacklistListing, code: str) -> bytes:
     _heading(sheet, "五、异议期限")
     step = credit_ruleset("hunan-credit-2024").deadlines["blacklist_objection"]
     sheet.text(
-        f"请于{chinese_date(listing.objection_due_on)}前（本告知书送达后{step.working_days}"
-        "个工作日内）以书面形式提出异议，并附相关证明材料；逾期未提出的，视为放弃陈述、申辩"
-        "和提出异议的权利，本机关将依法作出决定。",
+        f"你（单位）可在{chinese_date(listing.objection_due_on)}前（本告知书送达后"
+        f"{step.working_days}个工作日内）以书面形式提出异议，并附相关证明材料；逾期提出的，"
+        "在本机关作出决定前仍予核实，并在收到异议之日起五个工作日内反馈结果。",
         indent=2,
     )
     for p in _signature(listing.authority, listing.noticed_on):

@@ -26,7 +26,7 @@ from portal.models import (
     Registration,
     StatusCache,
 )
-from portal.services import cache, credit_archive, ledger_chain, webhooks
+from portal.services import blacklist, cache, credit_archive, ledger_chain, webhooks
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act, audit, get_institution, get_practitioner
 from scoring.engine import Timeline, evaluate
@@ -466,6 +466,12 @@ def correct_entries(
     for person in people.values():
         recompute(session, person, as_of)
     credit_archive.sync_from_ledger(session, act, list(people))
+    blacklist.terminations_reconsidered(
+        session,
+        act,
+        [(e.decision_id, people[e.practitioner_id].national_code) for e in new_entries],
+        as_of,
+    )
     return new_entries
 
 

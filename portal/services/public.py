@@ -320,7 +320,24 @@ def blacklist(conn: Connection, on: date, limit: int = 500) -> list[dict[str, An
         .order_by(EVENTS.c.period_start.desc(), EVENTS.c.id.desc())
         .limit(limit)
     )
-    return [dict(r._mapping) for r in conn.execute(query)]
+    rows = [dict(r._mapping) for r in conn.execute(query)]
+    objected = objected_listings(conn, [r["id"] for r in rows])
+    for row in rows:
+        row["under_objection"] = row["id"] in objected
+    return rows
+
+
+def objected_listings(conn: Connection, listing_ids: list[int]) -> set[int]:
+    """The listings shown 异议处理中 while an objection on them is open (Hunan-Credit
+    Art. 24: 异议申请处理期间，应当对异议信息进行标注; ``blacklist.under_objection``)."""
+    from sqlmodel import Session
+
+    from portal.services.blacklist import under_objection
+
+    if not listing_ids:
+        return set()
+    with Session(bind=conn) as session:
+        return under_objection(session, listing_ids)
 
 
 def blacklist_recently_ended(conn: Connection, on: date) -> list[dict[str, Any]]:
@@ -376,7 +393,8 @@ def blacklist_events(
 ) -> list[dict[str, Any]]:
     """The blacklist feed: every public change (listed, repaired, removed, corrected,
     withdrawn) after the ``since`` cursor, in the DESIGN item shape, with the listing
-    authority; nothing published after ``on``."""
+    authority and ``under_objection`` (true while an objection on the listing is open at
+    the time of reading, Hunan-Credit Art. 24); nothing published after ``on``."""
     horizon = _feed_horizon(conn, on)
     query = (
         select(EVENTS, LISTINGS.c.authority)
@@ -395,7 +413,11 @@ def blacklist_events(
             "period_end": m["period_end"], "reregister_from": None,
             "document_no": m["document_no"], "replaces": m["replaces_id"],
             "subject_kind": m["subject_kind"], "authority": m["authority"],
+            "listing_id": m["listing_id"],
         })  # fmt: skip
+    objected = objected_listings(conn, [i["listing_id"] for i in items])
+    for item in items:
+        item["under_objection"] = item.pop("listing_id") in objected
     return items
 
 

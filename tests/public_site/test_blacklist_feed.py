@@ -230,3 +230,12 @@ async def test_the_atom_and_csv_carry_the_same_items(client: AsyncTestClient[Any
     assert atom.count("<entry>") == len(items)
     csv = (await client.get("/feeds/blacklist.csv", params={"limit": 100})).content
     assert len(csv.decode("utf-8-sig").strip().splitlines()) == len(items) + 1
+
+
+async def test_every_item_says_whether_an_objection_is_open(client: AsyncTestClient[Any]) -> None:
+    """Hunan-Credit Art. 24: the listing is marked while an objection on it is open."""
+    items = await _replay(client, limit=100)
+    assert items and all(i["under_objection"] is False for i in items)
+    csv = (await client.get("/feeds/blacklist.csv", params={"limit": 100})).content
+    header = csv.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[-1] == "under_objection"
