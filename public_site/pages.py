@@ -24,6 +24,7 @@ from portal.services.public import Filters
 from public_site.common import (
     NO_STORE,
     PAGES,
+    BadInput,
     TooMany,
     check_page,
     csv_body,
@@ -136,6 +137,33 @@ def practitioner_page(request: Request[Any, Any, Any], code: FromPath[str]) -> T
             "practice_zh": PRACTICE_ZH,
             "rules_ref": RULES_REF,
             "fresh": vouched,
+        },
+    )
+
+
+@get("/institutions/{code:str}", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
+def institution_page(
+    request: Request[Any, Any, Any], code: FromPath[str], page: FromQuery[str | None] = None
+) -> Template:
+    """An institution's page: its practitioners' statuses today, 50 a page (a page past
+    the last is 404)."""
+    limit(request, "pages")
+    number = parse_page(page)
+    with reader(request).connect() as conn:
+        found = public.institution(conn, code[:32], china_today(), number, 50)
+        vouched = fresh(request, conn)
+    if found is None:
+        raise BadInput(None, f"未找到定点医药机构 {code[:32]}", status=404)
+    check_page(number, found.total, 50)
+    return Template(
+        template_name="institution.html",
+        context={
+            "i": found,
+            "page": number,
+            "pages": max(1, -(-found.total // 50)),
+            "fresh": vouched,
+            "cities": dict(REGIONS),
+            "practice_zh": PRACTICE_ZH,
         },
     )
 
@@ -317,6 +345,7 @@ ROUTES = [
     home,
     search,
     practitioner_page,
+    institution_page,
     disclosures_page,
     blacklist_page,
     a_grade,

@@ -208,6 +208,60 @@ def search(conn: Connection, q: str, on: date, limit: int = 20) -> list[PublicPe
     return people
 
 
+@dataclass
+class PublicInstitution:
+    """An institution's public page: who practises there today, with their statuses."""
+
+    code: str
+    name: str
+    kind: str
+    region: str
+    people: list[PublicPerson]
+    total: int
+
+
+def institution(
+    conn: Connection, code: str, on: date, page: int = 1, per_page: int = 50
+) -> PublicInstitution | None:
+    """The practitioners registered at institution ``code`` on ``on``, by name, one page
+    (patients choose a doctor there; DESIGN "institutions/{code}"). None: no such code."""
+    row = conn.execute(
+        select(INST.c.id, INST.c.code, INST.c.name, INST.c.kind, INST.c.region).where(
+            INST.c.code == code.strip().upper()
+        )
+    ).first()
+    if row is None:
+        return None
+    here = (
+        select(REGS.c.practitioner_id)
+        .where(REGS.c.institution_id == row.id)
+        .where(REGS.c.registered_on <= on)
+        .where(or_(REGS.c.deregistered_on.is_(None), REGS.c.deregistered_on > on))
+    )
+    total = int(
+        conn.execute(select(func.count()).select_from(here.distinct().subquery())).scalar_one()
+    )
+    ids = list(
+        conn.execute(
+            select(PEOPLE.c.id, PEOPLE.c.national_code)
+            .where(PEOPLE.c.id.in_(here))
+            .order_by(PEOPLE.c.name, PEOPLE.c.national_code)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    sites = _sites(conn, [int(r[0]) for r in ids], on)
+    people = []
+    for pid, national_code in ids:
+        try:
+            found = status_by_code(conn, str(national_code), on)
+        except StatusUnknown:  # logged; the others still show
+            continue
+        if found is not None:
+            people.append(_public(conn, found, sites[int(pid)], decisions=False))
+    return PublicInstitution(row.code, row.name, row.kind, row.region, people, total)
+
+
 @dataclass(frozen=True)
 class Filters:
     region: str = ""
