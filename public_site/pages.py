@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response, get
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -77,27 +77,40 @@ def _query(q: str | None) -> str:
     return "".join(c for c in (q or "") if c.isprintable()).strip()[:40]
 
 
-def _search(request: Request[Any, Any, Any], q: str) -> list[public.PublicPerson]:
+PER_PAGE = 20
+
+
+def _search(request: Request[Any, Any, Any], q: str, page: int) -> public.SearchResult:
     if not q:
-        return []
+        return public.SearchResult([], 0, page, PER_PAGE)
     with reader(request).connect() as conn:
-        return public.search(conn, q, china_today())
+        found = public.search(conn, q, china_today(), page, PER_PAGE)
+    if found.total and page > found.pages:
+        raise BadInput("page", "页码超出范围", status=404)
+    return found
 
 
 @get("/", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
-def home(request: Request[Any, Any, Any], q: FromQuery[str | None] = None) -> Template:
+def home(
+    request: Request[Any, Any, Any],
+    q: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
+) -> Template | Redirect:
+    """The search page. A national code typed in full opens the doctor's page."""
     query = _query(q)
     try:
         limit(request, "search" if query else "pages")
     except TooMany as too_many:  # the form stays, with what was typed
         return Template(
             template_name="home.html",
-            context={"q": query, "people": [], "limit": 20, "throttled": True},
+            context={"q": query, "found": None, "throttled": True},
             status_code=429,
             headers={"Retry-After": str(too_many.retry_after), "Cache-Control": "no-store"},
         )
-    people = _search(request, query)
-    return Template(template_name="home.html", context={"q": query, "people": people, "limit": 20})
+    found = _search(request, query, parse_page(page))
+    if found.exact:
+        return Redirect(f"/practitioners/{found.exact}", status_code=303)
+    return Template(template_name="home.html", context={"q": query, "found": found})
 
 
 @get(
@@ -107,13 +120,23 @@ def home(request: Request[Any, Any, Any], q: FromQuery[str | None] = None) -> Te
     include_in_schema=False,
     media_type=MediaType.HTML,
 )
-def search(request: Request[Any, Any, Any], q: FromQuery[str | None] = None) -> Any:
-    """The live-results fragment for htmx (the home page renders the same template)."""
+def search(
+    request: Request[Any, Any, Any],
+    q: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
+) -> Any:
+    """The live-results fragment for htmx (the home page renders the same template). The
+    address bar follows (``HX-Push-Url``: the home page with the same words), so Back
+    returns to these results and a reload shows them."""
     query = _query(q)
     limit(request, "search")
-    people = _search(request, query)
+    number = parse_page(page)
+    found = _search(request, query, number)
+    shown = "/?" + urlencode({"q": query, **({"page": number} if number > 1 else {})})
     return Template(
-        template_name="_results.html", context={"q": query, "people": people, "limit": 20}
+        template_name="_results.html",
+        context={"q": query, "found": found},
+        headers={"HX-Push-Url": shown if query else "/"},
     )
 
 

@@ -49,6 +49,7 @@ _BY_CODE = (
         PEOPLE.c.ruleset,
         PEOPLE.c.practice_type,
         PEOPLE.c.title,
+        PEOPLE.c.scope,
     )
     .add_columns(CACHE.c.timeline, CACHE.c.ledger_seq, _LATEST.label("latest"))
     .select_from(PEOPLE.outerjoin(CACHE, CACHE.c.practitioner_id == PEOPLE.c.id))
@@ -81,6 +82,7 @@ class Found:
     ruleset: str = ""
     practice_type: str = ""
     title: str = ""
+    scope: str = ""  # 执业范围 (the department patients know), to tell namesakes apart
 
 
 def status_by_code(conn: Connection, national_code: str, on: date) -> Found | None:
@@ -93,7 +95,14 @@ def status_by_code(conn: Connection, national_code: str, on: date) -> Found | No
     if status is None:
         status = replayed_status(conn, row.id, row.ruleset, on)
     return Found(
-        row.id, row.national_code, row.name, status, row.ruleset, row.practice_type, row.title
+        row.id,
+        row.national_code,
+        row.name,
+        status,
+        row.ruleset,
+        row.practice_type,
+        row.title,
+        row.scope,
     )
 
 

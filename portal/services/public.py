@@ -54,6 +54,7 @@ class PublicPerson:
     sites: list[Site]
     points_public: bool
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    scope: str = ""
 
     def api(self) -> dict[str, Any]:
         sites = [{"code": x.code, "name": x.name} for x in self.sites]
@@ -136,6 +137,7 @@ def _public(conn: Connection, found: Found, sites: list[Site], decisions: bool) 
         found.status,
         sites,
         points_public,
+        scope=found.scope,
     )
     if decisions:
         notices = conn.execute(
@@ -161,39 +163,88 @@ def _public(conn: Connection, found: Found, sites: list[Site], decisions: bool) 
     return result
 
 
-def search(conn: Connection, q: str, on: date, limit: int = 20) -> list[PublicPerson]:
-    """By national code (exact), name (prefix) or institution name (contains).
+@dataclass
+class SearchResult:
+    """One page of people found, how many in all, and what the words were taken for:
+    ``exact`` a national code typed in full (the doctor's page opens), ``institution`` an
+    institution's code or credit code (its page lists everyone)."""
 
-    At most ``limit`` people and no paging: enough to find one doctor, not to list everyone.
-    """
-    q = q.strip()
+    people: list[PublicPerson]
+    total: int
+    page: int
+    per_page: int
+    exact: str | None = None
+    institution: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search(conn: Connection, q: str, on: date, page: int = 1, per_page: int = 20) -> SearchResult:
+    """By national code (exact), institution code or credit code (exact: its people), name
+    (prefix), name plus institution (``周华 岳麓``: a name and part of where they work), or
+    institution name (contains). Paged: a hospital's name finds all its people, page by
+    page; people registered nowhere today are found by name or code only."""
+    q = " ".join(q.split())
+    empty = SearchResult([], 0, page, per_page)
     if not q:
-        return []
+        return empty
     code = q.upper()
-    ids: list[int] = list(
-        conn.execute(select(PEOPLE.c.id).where(PEOPLE.c.national_code == code)).scalars()
+    exact = conn.execute(select(PEOPLE.c.id).where(PEOPLE.c.national_code == code)).scalar()
+    if exact is not None:
+        return SearchResult(_people(conn, [int(exact)], on), 1, 1, per_page, exact=code)
+    place = conn.execute(
+        select(INST.c.id, INST.c.code).where(or_(INST.c.code == code, INST.c.credit_code == code))
+    ).first()
+    here = (
+        select(REGS.c.practitioner_id)
+        .where(REGS.c.registered_on <= on)
+        .where(or_(REGS.c.deregistered_on.is_(None), REGS.c.deregistered_on > on))
     )
-    if len(ids) < limit:
-        by_name = (
+    if place is not None:
+        ids_query = select(PEOPLE.c.id).where(
+            PEOPLE.c.id.in_(here.where(REGS.c.institution_id == place.id))
+        )
+        found = _paged(conn, ids_query, on, page, per_page)
+        found.institution = str(place.code)
+        return found
+    words = q.split(" ")
+    if len(words) >= 2:  # a name, then (part of) where they work
+        name, where = words[0], "".join(words[1:])
+        places = select(INST.c.id).where(INST.c.name.contains(where, autoescape=True))
+        ids_query = (
             select(PEOPLE.c.id)
-            .where(and_(PEOPLE.c.name >= q, PEOPLE.c.name < q + "\uffff"))
-            .order_by(PEOPLE.c.name, PEOPLE.c.id)
-            .limit(limit - len(ids))
+            .where(and_(PEOPLE.c.name >= name, PEOPLE.c.name < name + "\uffff"))
+            .where(PEOPLE.c.id.in_(here.where(REGS.c.institution_id.in_(places))))
         )
-        ids += [i for i in conn.execute(by_name).scalars() if i not in ids]
-    if not ids and len(q) >= 2:  # no one by that name or code: an institution's name?
-        institutions = select(INST.c.id).where(INST.c.name.contains(q, autoescape=True)).limit(5)
-        by_site = (
-            select(REGS.c.practitioner_id)
-            .where(REGS.c.institution_id.in_(institutions))
-            .where(REGS.c.deregistered_on.is_(None))
-            .order_by(REGS.c.practitioner_id)
-            .limit(limit - len(ids))
-        )
-        ids += [i for i in conn.execute(by_site).scalars() if i not in ids]
+        return _paged(conn, ids_query, on, page, per_page)
+    by_name = select(PEOPLE.c.id).where(and_(PEOPLE.c.name >= q, PEOPLE.c.name < q + "\uffff"))
+    found = _paged(conn, by_name, on, page, per_page)
+    if found.total or len(q) < 2:
+        return found
+    places = select(INST.c.id).where(INST.c.name.contains(q, autoescape=True))
+    at_place = select(PEOPLE.c.id).where(
+        PEOPLE.c.id.in_(here.where(REGS.c.institution_id.in_(places)))
+    )
+    return _paged(conn, at_place, on, page, per_page)
+
+
+def _paged(conn: Connection, ids_query: Any, on: date, page: int, per_page: int) -> SearchResult:
+    total = int(conn.execute(select(func.count()).select_from(ids_query.subquery())).scalar_one())
+    rows = conn.execute(
+        ids_query.add_columns(PEOPLE.c.name)
+        .order_by(PEOPLE.c.name, PEOPLE.c.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return SearchResult(_people(conn, [int(r[0]) for r in rows], on), total, page, per_page)
+
+
+def _people(conn: Connection, ids: list[int], on: date) -> list[PublicPerson]:
+    """The people of ``ids``, in that order, with their institutions and statuses."""
     if not ids:
         return []
-    ids = ids[:limit]
     query = select(PEOPLE.c.id, PEOPLE.c.national_code).where(PEOPLE.c.id.in_(ids))
     codes: dict[int, str] = {int(pid): str(code) for pid, code in conn.execute(query)}
     sites = _sites(conn, ids, on)
@@ -241,24 +292,14 @@ def institution(
     total = int(
         conn.execute(select(func.count()).select_from(here.distinct().subquery())).scalar_one()
     )
-    ids = list(
-        conn.execute(
-            select(PEOPLE.c.id, PEOPLE.c.national_code)
-            .where(PEOPLE.c.id.in_(here))
-            .order_by(PEOPLE.c.name, PEOPLE.c.national_code)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-    )
-    sites = _sites(conn, [int(r[0]) for r in ids], on)
-    people = []
-    for pid, national_code in ids:
-        try:
-            found = status_by_code(conn, str(national_code), on)
-        except StatusUnknown:  # logged; the others still show
-            continue
-        if found is not None:
-            people.append(_public(conn, found, sites[int(pid)], decisions=False))
+    ids = conn.execute(
+        select(PEOPLE.c.id)
+        .where(PEOPLE.c.id.in_(here))
+        .order_by(PEOPLE.c.name, PEOPLE.c.national_code)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).scalars()
+    people = _people(conn, [int(i) for i in ids], on)
     return PublicInstitution(row.code, row.name, row.kind, row.region, people, total)
 
 

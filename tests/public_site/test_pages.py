@@ -10,10 +10,16 @@ from litestar.testing import AsyncTestClient
 async def test_search_by_code_finds_the_doctor_and_says_the_status(
     client: AsyncTestClient[Any], codes: dict[str, str]
 ) -> None:
-    page = await client.get("/", params={"q": codes["suspended"].lower()})
-    assert page.status_code == 200
-    assert f'href="/practitioners/{codes["suspended"]}"' in page.text
-    assert "暂停" in page.text
+    """A code typed in full opens the doctor's page (the form; live results show the one)."""
+    opened = await client.get(
+        "/", params={"q": f" {codes['suspended'].lower()} "}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    assert opened.headers["location"] == f"/practitioners/{codes['suspended']}"
+    page = await client.get(opened.headers["location"])
+    assert page.status_code == 200 and "暂停" in page.text
+    live = await client.get("/search", params={"q": codes["suspended"]})
+    assert f'href="/practitioners/{codes["suspended"]}"' in live.text and "找到 1 人" in live.text
 
 
 async def test_live_search_returns_only_the_fragment(
