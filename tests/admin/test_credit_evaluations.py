@@ -116,7 +116,10 @@ async def test_consultations_within_scope(as_user: Any, places: Places, admin_ur
         "form_token": token_in(page.text)})  # fmt: skip
     # out of scope: the form again (400), the field named, what was typed kept
     assert outside.status_code == 400
-    assert "不在您的管辖范围内" in outside.text and f'value="{places.yueyang_hospital}"' in outside.text
+    assert (
+        "不在您的管辖范围内" in outside.text
+        and f'value="{places.yueyang_hospital}"' in outside.text
+    )
     assert "同意</textarea>" in outside.text
     page = await client.get(PATH)
     ok = await post_form(client, "/admin/credit/consultations", {
