@@ -132,3 +132,23 @@ async def test_an_interrupted_run_stops_polling_and_may_run_again(
     again = await post_form(client, PATH, {"action": "commit", "year": "2025", "region": "4301",
                                            "form_token": token_in(page.text)})  # fmt: skip
     assert "已提交" in await finished(client, again)
+
+
+@pytest.mark.parametrize("typed", ["²", "１２", "1_0", "١٢"])
+async def test_points_and_cap_in_other_scripts(as_user: Any, admin_url: str, typed: str) -> None:
+    client = await as_user("zhoumin")
+    page = await client.get("/admin/credit/catalogues")
+    made = await post_form(
+        client,
+        "/admin/credit/catalogues",
+        {"year": "2025", "subject_kind": "practitioner", "form_token": token_in(page.text)},
+    )
+    location = str(made.headers["location"])
+    for field, points, cap in (("points", typed, ""), ("cap", "0.5", typed)):
+        page = await client.get(location)
+        bad = await post_form(client, f"{location}/indicators", {
+            "indicator": "late_report", "module": "deduction", "points": points, "cap": cap,
+            "title": "资料报送不及时", "ref": "湖南信用办法第十四条",
+            "form_token": token_in(page.text)})  # fmt: skip
+        assert bad.status_code == 400 and f'id="i-{field}-error"' in bad.text
+        assert "late_report" not in (await client.get(location)).text.split("<form")[0]
