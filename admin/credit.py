@@ -109,7 +109,8 @@ def _context(session: Session, officer: Officer) -> dict[str, Any]:
     rows = []
     for run in runs:
         counts = credit.counts_of(run)
-        rows.append({"run": run, "counts": counts, "chart": grade_chart(counts)})
+        rows.append({"run": run, "counts": counts, "chart": grade_chart(counts),
+                     "tables": tables(counts)})  # fmt: skip
     return {
         "rows": rows,
         "state_zh": STATE_ZH,

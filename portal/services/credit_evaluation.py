@@ -25,7 +25,19 @@ After a commit, a change of a subject's facts re-evaluates it at once
 (:func:`reevaluate_subject`, Art. 19, 22).
 - exclusions (Art. 20): no fund use in the year, or fund use shorter than the full year,
   from registrations (practitioners) or the first registration at the institution and an
-  agreement termination (institutions).
+  agreement termination (institutions); under investigation (Art. 20(3)) or another reason
+  (Art. 20(4)) as an officer recorded it (:func:`record_exclusion`, a ``credit_fact``
+  ``under_investigation`` / ``excluded_other`` whose ``reason`` is the officer's text).
+  Reported: under investigation, no fund use, short period (RULES §8), then "other"
+  (Art. 20(4), the residual ground, last).
+- the veto and dishonesty information, for every subject (RULES I-17; Art. 31 "不存在失信
+  信息"): blacklisted (graded D) = a ``blacklist_listing`` in force at some time of the
+  year, or (practitioners) a termination in force in the year; dishonesty information (no
+  incentives) = blacklisted, or a live, unrepaired bad ``credit_item`` of the year that is
+  ``serious`` or of the dishonest list (:func:`_dishonesty`; read per batch, skipped for a
+  run without any such row, :func:`_has_dishonesty`).
+- jurisdiction (Art. 21): the province (2 digits) or a city (4 digits) evaluates, never a
+  county (:func:`check_region`).
 
 Subjects are read in id order in batches (never the whole province in memory). A commit
 writes one run in one transaction: a run killed half-way leaves nothing (all or nothing).

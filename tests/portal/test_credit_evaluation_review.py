@@ -181,3 +181,41 @@ def test_points_only_in_ascii_decimals(typed: str) -> None:
         ref="第十四条",
     )
     assert ok["points"] == 0.5 and ok["cap"] == 12
+
+
+def test_a_practitioner_listed_in_the_year_is_graded_d(engine: Engine, world: World) -> None:
+    _listing(engine, "practitioner", world.nurse_clean, date(2025, 11, 1), date(2028, 11, 1))
+    credit.commit(engine, CREDIT, 2025, "4301", today=TODAY)
+    listed = current(engine, world.nurse_clean)
+    assert listed.grade == "D" and listed.score == 80 and not listed.incentives
+
+
+def test_a_withdrawn_serious_item_is_no_dishonesty(engine: Engine, world: World) -> None:
+    with session_scope(engine, write=True) as session:
+        item = CreditItem(
+            subject_kind="designated_pharmacy", subject_key=world.pharmacy2,
+            category="dishonest_list", polarity="bad", source="import", title="失信名单",
+            occurred_on=date(2025, 5, 1), **CREDIT.stamp())  # fmt: skip
+        session.add(item)
+        session.flush()
+        session.add(CreditItem(
+            subject_kind="designated_pharmacy", subject_key=world.pharmacy2,
+            category="dishonest_list", polarity="bad", source="import", title="失信名单（撤回）",
+            occurred_on=date(2025, 5, 1), supersedes_id=item.id, withdrawn=True,
+            **CREDIT.stamp()))  # fmt: skip
+    credit.commit(engine, CREDIT, 2025, "4301", today=TODAY)
+    row = current(engine, world.pharmacy2)
+    assert row.grade == "A" and row.incentives
+
+
+def test_an_exclusion_after_the_commit_re_evaluates_at_once(engine: Engine, world: World) -> None:
+    credit.commit(engine, CREDIT, 2025, "4301", today=TODAY)
+    assert current(engine, world.nurse_clean).grade == "B"
+    with session_scope(engine, write=True) as session:
+        credit.record_exclusion(session, CREDIT, 2025, "practitioner", world.nurse_clean,
+                                "under_investigation", "公安机关立案", None)  # fmt: skip
+    now = current(engine, world.nurse_clean)
+    assert now.state == "excluded" and now.supersedes_id is not None
+    with session_scope(engine) as session:
+        shown = credit.results_of(session, "practitioner", world.nurse_clean)
+    assert shown[0].exclusion_reason == "under_investigation" and shown[0].changed
