@@ -10,15 +10,18 @@ nothing, portal.services.credit_evaluation).
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import re
 import threading
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from admin.common import (
     Forbidden,
@@ -33,12 +36,14 @@ from admin.common import (
     signed_in,
 )
 from portal.clock import china_today
-from portal.models import FormSubmission
+from portal.models import CreditRun, FormSubmission, Job
 from portal.services import credit_evaluation as credit
 from portal.services import jobs
 from portal.services.errors import NotFound, ServiceError
+from portal.services.regions import city_zh
 from portal.services.registry import Act
 from portal.services.roles import CREDIT_DECIDE, CREDIT_READ
+from public_site.common import csv_cell
 
 log = logging.getLogger(__name__)
 PATH = "/admin/credit/evaluations"
@@ -72,6 +77,29 @@ def grade_chart(counts: dict[str, Any]) -> str:
     )
 
 
+COLUMNS = (*GRADES, "held", "excluded")
+SHOWN_EXCLUDED = 50  # excluded subjects listed on a page (the counts are complete)
+
+
+def tables(counts: dict[str, Any]) -> dict[str, Any]:
+    """A summary's small tables: per city (code, Chinese name) and per kind, A-D, held and
+    excluded; and the first excluded subjects with their reasons."""
+    cities = [
+        {"code": code, "name": city_zh(code), "counts": values}
+        for code, values in sorted(counts.get("cities", {}).items())
+    ]
+    kinds = [
+        {"kind": kind, "counts": values}
+        for kind, values in sorted(counts.get("kind_grades", {}).items())
+    ]
+    return {
+        "city_rows": cities,
+        "kind_rows": kinds,
+        "columns": COLUMNS,
+        "excluded_shown": list(counts.get("excluded_subjects", []))[:SHOWN_EXCLUDED],
+    }
+
+
 def _default_region(officer: Officer) -> str:
     return officer.account.region if officer.role.scope == "region" else credit.PROVINCE
 
@@ -81,7 +109,8 @@ def _context(session: Session, officer: Officer) -> dict[str, Any]:
     rows = []
     for run in runs:
         counts = credit.counts_of(run)
-        rows.append({"run": run, "counts": counts, "chart": grade_chart(counts)})
+        rows.append({"run": run, "counts": counts, "chart": grade_chart(counts),
+                     "tables": tables(counts)})  # fmt: skip
     return {
         "rows": rows,
         "state_zh": STATE_ZH,
@@ -100,13 +129,20 @@ def _list(
     status_code: int = 200,
     typed: dict[str, str] | None = None,
     summary: dict[str, Any] | None = None,
+    consult: dict[str, str] | None = None,
+    exclusion: dict[str, str] | None = None,
 ) -> Template:
+    """The runs and the forms; ``typed``, ``consult``, ``exclusion``: what was typed in the
+    evaluation, consultation and exclusion forms (kept when refused)."""
     with db(request) as session:
         officer = signed_in(request, session)
         officer.require(CREDIT_READ)
         context = _context(session, officer)
     return page(request, "admin/credit_evaluations.html", officer, status_code=status_code,
-                errors=errors or {}, typed=typed or {}, summary=summary, **context)  # fmt: skip
+                errors=errors or {}, typed=typed or {}, summary=summary,
+                consult=consult or {}, exclusion=exclusion or {},
+                grounds=credit.EXCLUSION_GROUND_ZH, subject_kinds=credit.KIND_ZH,
+                **tables(summary or {}), **context)  # fmt: skip
 
 
 @get(PATH, include_in_schema=False)
@@ -115,8 +151,9 @@ async def evaluations(request: Request[Any, Any, Any]) -> Template:
 
 
 def _year(text: str) -> int:
-    if not text.isdigit() or len(text) != 4:
-        raise ServiceError("year", "评价年度应为 4 位数字")
+    """A year in 4 ASCII digits ("２０２５", "²" or "1_0" are refused, not read)."""
+    if not re.fullmatch(r"[0-9]{4}", text):
+        raise ServiceError("year", "评价年度应为 4 位半角数字")
     return int(text)
 
 
@@ -152,6 +189,7 @@ def _act(request: Request[Any, Any, Any], data: dict[str, str]) -> Template | Re
         credit.check_year(year, china_today())
         with db(request) as session:
             credit.known_region(session, region)
+            _not_running(session, year, region)
         total = credit.count_subjects(engine, region)
         with db(request, write=True) as session:
             earlier = first_submission(session, officer, token, "")
@@ -193,6 +231,19 @@ def _run(
                                      **_note(action, year, region)}, ok=False)  # fmt: skip
 
 
+def _not_running(session: Session, year: int, region: str) -> None:
+    """One run of a year and region at a time; a run whose process was killed (its job
+    :func:`jobs.interrupted`) wrote nothing and does not stand in the way."""
+    for job in session.exec(
+        select(Job).where(Job.kind == JOB_KIND).where(Job.state == "running")
+    ).all():
+        note = jobs.summary_of(job)
+        if note.get("year") == year and note.get("region") == region and not jobs.interrupted(job):
+            raise ServiceError(
+                "year", f"{year} 年度 {region} 的评价正在进行（任务 #{job.id}），请稍候"
+            )
+
+
 def _note(action: str, year: int, region: str) -> dict[str, Any]:
     return {"action": action, "year": year, "region": region}
 
@@ -211,6 +262,7 @@ def _job_page(request: Request[Any, Any, Any], job_id: int) -> Template:
     context: dict[str, Any] = {
         "job": job, "done": done, "summary": summary, "grades": GRADES, "actions": ACTIONS,
         "chart": grade_chart(summary) if job.state == "done" else "",
+        "interrupted": jobs.interrupted(job), **tables(summary),
     }  # fmt: skip
     if request.headers.get("hx-request"):  # the poll: the fragment alone
         return page(request, "admin/_credit_progress.html", officer, **context)
@@ -238,15 +290,20 @@ async def evaluation_act(
 
 
 def _consult(request: Request[Any, Any, Any], data: dict[str, str]) -> Template | Redirect:
-    typed = {
-        k: str(data.get(k, "")).strip()[:2000] for k in ("year", "institution_code", "opinion")
-    }
+    typed = {k: str(data.get(k, "")).strip()[:64] for k in ("year", "institution_code")}
+    typed["opinion"] = str(data.get("opinion", "")).strip()[:10_000]  # checked, never cut
     try:
         with db(request, write=True) as session:
             officer = signed_in(request, session)
             officer.require(CREDIT_DECIDE)
             year = _year(typed["year"])
-            place = institution_for(session, officer, typed["institution_code"] or "-")
+            try:
+                place = institution_for(session, officer, typed["institution_code"] or "-")
+            except NotFound:  # unknown or out of scope: the form again, the field named
+                raise ServiceError(
+                    "institution_code",
+                    f"未找到医疗机构代码 {typed['institution_code']}，或该机构不在您的管辖范围内",
+                ) from None
             earlier = first_submission(session, officer, str(data.get("form_token", ""))[:64],
                                        PATH)  # fmt: skip
             if earlier is not None:
@@ -256,9 +313,7 @@ def _consult(request: Request[Any, Any, Any], data: dict[str, str]) -> Template 
             credit.record_consultation(session, officer.act("卫生健康部门意见"), year,
                                        place.code, typed["opinion"])  # fmt: skip
     except ServiceError as exc:
-        if exc.code == "not_found":
-            raise
-        return _list(request, {f"consult_{exc.field}": exc.message}, 400, typed)
+        return _list(request, {f"consult_{exc.field}": exc.message}, 400, consult=typed)
     return back_to(PATH)
 
 
@@ -270,4 +325,74 @@ async def consultation(
     return await in_thread(_consult, request, data)
 
 
-ROUTES = [evaluations, evaluation_act, evaluation_job, consultation]
+def _exclude(request: Request[Any, Any, Any], data: dict[str, str]) -> Template | Redirect:
+    """Art. 20(3)/(4): a subject of the officer's region does not take part in a year."""
+    typed = {k: str(data.get(k, "")).strip()[:64]
+             for k in ("year", "subject_kind", "subject_key", "ground")}  # fmt: skip
+    typed["reason"] = str(data.get("reason", "")).strip()[:10_000]  # checked, never cut
+    try:
+        with db(request, write=True) as session:
+            officer = signed_in(request, session)
+            officer.require(CREDIT_DECIDE)
+            year = _year(typed["year"])
+            earlier = first_submission(session, officer, str(data.get("form_token", ""))[:64],
+                                       PATH)  # fmt: skip
+            if earlier is not None:
+                return back_to(earlier)
+            if year > china_today().year:
+                raise ServiceError("year", "评价年度不能晚于今年")
+            credit.record_exclusion(
+                session, officer.act(f"不参加本期评价：{typed['reason'][:200]}"), year,
+                typed["subject_kind"], typed["subject_key"], typed["ground"], typed["reason"],
+                officer.sees_region,
+            )  # fmt: skip
+    except ServiceError as exc:
+        return _list(request, {f"exclude_{exc.field}": exc.message}, 400, exclusion=typed)
+    return back_to(PATH)
+
+
+@post("/admin/credit/exclusions", include_in_schema=False)
+async def exclusion(
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
+) -> Template | Redirect:
+    """Record that a subject does not take part in a year's evaluation (Art. 20(3)/(4))."""
+    return await in_thread(_exclude, request, data)
+
+
+HEALTH_COLUMNS = ("code", "name", "region", "grade", "score", "state")
+
+
+def _health_csv(request: Request[Any, Any, Any], run_id: int) -> Response[bytes]:
+    with db(request) as session:
+        officer = signed_in(request, session)
+        officer.require(CREDIT_READ)
+        run = session.get(CreditRun, run_id)
+        if run is None or not officer.sees_region(run.region):
+            raise NotFound("run_id", f"未找到评价批次 {run_id}")
+        if run.state not in ("committed", "published"):
+            raise NotFound("run_id", f"评价批次 {run_id} 尚未提交结果")
+        found = credit.medical_results(session, run)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEALTH_COLUMNS)
+    for row in found:
+        writer.writerow([csv_cell(row[k]) for k in HEALTH_COLUMNS])
+    name = f"health-commission-{run.year}-{run.region}-{run_id}.csv"
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@get(PATH + "/{run_id:int}/health-commission.csv", include_in_schema=False)
+async def health_commission_csv(
+    request: Request[Any, Any, Any], run_id: FromPath[int]
+) -> Response[bytes]:
+    """Art. 21 通报: the medical institutions' results of a committed run, for the health
+    commission of the same level (CREDIT_READ, in scope)."""
+    return await in_thread(_health_csv, request, run_id)
+
+
+ROUTES = [evaluations, evaluation_act, evaluation_job, consultation, exclusion,
+          health_commission_csv]  # fmt: skip

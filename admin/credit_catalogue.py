@@ -32,7 +32,7 @@ from portal.clock import china_today
 from portal.models import FormSubmission
 from portal.services import credit_catalogue as catalogue
 from portal.services import credit_evaluation as credit
-from portal.services.errors import ServiceError
+from portal.services.errors import ServiceError, checked_whole
 from portal.services.roles import CREDIT_DECIDE, CREDIT_READ
 
 PATH = "/admin/credit/catalogues"
@@ -85,10 +85,9 @@ def _create(request: Request[Any, Any, Any], data: dict[str, str]) -> Template |
                                        PATH)  # fmt: skip
             if earlier is not None:
                 return back_to(earlier)
-            if not typed["year"].isdigit() or len(typed["year"]) != 4:
-                raise ServiceError("year", "年度应为 4 位数字")
+            year = checked_whole("year", typed["year"], 1000, 9999)  # ASCII digits only
             draft = catalogue.create_draft(session, officer.act("新建指标目录草稿"),
-                                           int(typed["year"]), typed["subject_kind"])  # fmt: skip
+                                           year, typed["subject_kind"])  # fmt: skip
             target = f"{PATH}/{draft.id}"
             submitted = session.get(FormSubmission, str(data.get("form_token", ""))[:64])
             if submitted is not None:  # the same form again leads to this draft

@@ -523,6 +523,8 @@ def credit_evaluate(
         raise click.BadParameter("2, 4 or 6 digits", param_hint="'--region'")
     if region is not None and len(region.strip()) not in (2, 4, 6):
         raise click.BadParameter("2, 4 or 6 digits", param_hint="'--region'")
+    # a county (6 digits) is well formed but not a jurisdiction: ce.check_region refuses it
+    # with the reason (Hunan-Credit Art. 21), exit 1
     engine = _engine(_settings())
     act = Act("cli", datetime.now(UTC), "年度信用评价")
     try:
@@ -558,6 +560,13 @@ def credit_evaluate(
         f"{kinds}; held (待征求意见) {data['held']:,}; excluded {excluded}"
         + (f"; written {summary.written:,}, unchanged {summary.unchanged:,}" if commit_ else "")
     )
+    from portal.services.regions import city_zh
+
+    columns = ("A", "B", "C", "D", "held", "excluded")
+    click.echo("city           " + "".join(f"{c:>9}" for c in columns))
+    for city, values in data["cities"].items():
+        label = f"{city} {city_zh(city)}"
+        click.echo(f"{label:<15}" + "".join(f"{values.get(c, 0):>9,}" for c in columns))
     for held in data["held_institutions"]:
         click.echo(f"  待征求意见 held: {held['code']} ({held['region']})")
 

@@ -21,6 +21,7 @@ from portal.services import public
 from portal.services.blacklist import KIND_ZH as SUBJECT_KIND_ZH
 from portal.services.blacklist import ROLE_ZH
 from portal.services.public import Filters
+from portal.services.regions import REGIONS as REGIONS  # re-exported (admin.notices)
 from public_site.common import (
     NO_STORE,
     PAGES,
@@ -42,22 +43,6 @@ from scoring.workdays import default_calendar
 PRACTICE_ZH = {"doctor": "医师", "nurse": "护士", "pharmacist": "药师", "technician": "技师"}
 KIND_ZH = {"practitioner": "医保支付资格管理", "credit": "医疗保障信用管理"}
 RULES_REF = "湘医保发〔2025〕4号第九条"
-REGIONS = [
-    ("4301", "长沙市"),
-    ("4302", "株洲市"),
-    ("4303", "湘潭市"),
-    ("4304", "衡阳市"),
-    ("4305", "邵阳市"),
-    ("4306", "岳阳市"),
-    ("4307", "常德市"),
-    ("4308", "张家界市"),
-    ("4309", "益阳市"),
-    ("4310", "郴州市"),
-    ("4311", "永州市"),
-    ("4312", "怀化市"),
-    ("4313", "娄底市"),
-    ("4331", "湘西州"),
-]
 DISCLOSURE_COLUMNS = [
     "national_code",
     "name",

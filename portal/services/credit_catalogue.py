@@ -213,15 +213,22 @@ def _draft(session: Session, catalogue_id: int) -> CreditCatalogue:
     return row
 
 
+_DECIMAL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?")
+
+
 def _number(text: str | float | None, field: str, label: str, *, empty: bool) -> float | None:
+    """Points as typed: ASCII decimals only (``12``, ``0.5``). Python's float() also takes
+    "１２", "١٢", "1_0", "1e1", "nan": refused here, naming the field."""
     if text is None or str(text).strip() == "":
         if empty:
             return None
         raise ServiceError(field, f"请填写{label}")
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        raise ServiceError(field, f"{label}应为数字") from None
+    if isinstance(text, str):
+        if not _DECIMAL.fullmatch(text.strip()):
+            raise ServiceError(field, f"{label}应为数字（半角，如 12 或 0.5）")
+        value = float(text.strip())
+    else:
+        value = float(text)
     if not 0 <= value <= 100 or value != value:
         raise ServiceError(field, f"{label}应在 0 至 100 分之间（最终得分的分值，RULES I-15）")
     return value

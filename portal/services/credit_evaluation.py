@@ -25,7 +25,19 @@ After a commit, a change of a subject's facts re-evaluates it at once
 (:func:`reevaluate_subject`, Art. 19, 22).
 - exclusions (Art. 20): no fund use in the year, or fund use shorter than the full year,
   from registrations (practitioners) or the first registration at the institution and an
-  agreement termination (institutions).
+  agreement termination (institutions); under investigation (Art. 20(3)) or another reason
+  (Art. 20(4)) as an officer recorded it (:func:`record_exclusion`, a ``credit_fact``
+  ``under_investigation`` / ``excluded_other`` whose ``reason`` is the officer's text).
+  Reported: under investigation, no fund use, short period (RULES §8), then "other"
+  (Art. 20(4), the residual ground, last).
+- the veto and dishonesty information, for every subject (RULES I-17; Art. 31 "不存在失信
+  信息"): blacklisted (graded D) = a ``blacklist_listing`` in force at some time of the
+  year, or (practitioners) a termination in force in the year; dishonesty information (no
+  incentives) = blacklisted, or a live, unrepaired bad ``credit_item`` of the year that is
+  ``serious`` or of the dishonest list (:func:`_dishonesty`; read per batch, skipped for a
+  run without any such row, :func:`_has_dishonesty`).
+- jurisdiction (Art. 21): the province (2 digits) or a city (4 digits) evaluates, never a
+  county (:func:`check_region`).
 
 Subjects are read in id order in batches (never the whole province in memory). A commit
 writes one run in one transaction: a run killed half-way leaves nothing (all or nothing).
@@ -53,7 +65,13 @@ from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
 from portal.clock import china_today
-from portal.credit_models import SUBJECT_KIND_ZH, CreditChangeNotice, CreditItem, CreditRepair
+from portal.credit_models import (
+    SUBJECT_KIND_ZH,
+    BlacklistListing,
+    CreditChangeNotice,
+    CreditItem,
+    CreditRepair,
+)
 from portal.db import session_scope
 from portal.models import (
     AgreementAction,
@@ -70,9 +88,10 @@ from portal.models import (
 )
 from portal.services import cache
 from portal.services import credit_catalogue as catalogues_service
-from portal.services.errors import ServiceError
+from portal.services.errors import ServiceError, checked_text
 from portal.services.registry import Act, audit
 from scoring.credit import CreditFacts, evaluate_credit
+from scoring.credit import CreditResult as Outcome
 from scoring.engine import Timeline
 from scoring.rulesets import CreditRuleset, credit_ruleset
 
@@ -88,6 +107,9 @@ EXCLUSION_ZH = {  # Hunan-Credit Art. 20 (一)-(四), in the regulation's words
     "under_investigation": "涉嫌违法犯罪被立案查处尚未结案",
     "other": "其他不应参加本期评价的情形",
 }
+# Art. 20(3)/(4) recorded by an officer as a credit_fact of the year (its ``reason``: why):
+# the fact's indicator → the exclusion reason of the result.
+EXCLUSION_FACTS = {"under_investigation": "under_investigation", "excluded_other": "other"}
 MEDICAL = "designated_hospital"  # 医疗机构: consulted before grading (Art. 21)
 GRADED, HELD, EXCLUDED = "graded", "held_for_consultation", "excluded"
 DECISION_INDICATOR = {
@@ -124,6 +146,8 @@ class Subject:
     facts: CreditFacts = field(default_factory=CreditFacts)
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # indicator → where it came from
+    # Art. 20(3)/(4) as an officer recorded it: (reason id, the officer's text), else empty
+    exclusion: tuple[str, str] = ("", "")
 
 
 def months_used(spans: list[tuple[date, date | None]], year: int) -> int:
@@ -139,12 +163,18 @@ def months_used(spans: list[tuple[date, date | None]], year: int) -> int:
     return len(months)
 
 
-@lru_cache(maxsize=64)
-def _use_facts(months: int, blacklisted: bool = False) -> CreditFacts:
-    """Frozen, so one per value is shared by every subject with those facts."""
+@lru_cache(maxsize=256)
+def _use_facts(
+    months: int,
+    blacklisted: bool = False,
+    dishonest: bool = False,
+    under_investigation: bool = False,
+) -> CreditFacts:
+    """Frozen, so one per value is shared by every subject with those facts. A blacklisted
+    subject has dishonesty information too (Hunan-Credit Art. 31; RULES I-17)."""
     return CreditFacts(
         fund_use_months=months, used_fund=months > 0, blacklisted=blacklisted,
-        dishonest=blacklisted,
+        dishonest=dishonest or blacklisted, under_investigation=under_investigation,
     )  # fmt: skip
 
 
@@ -298,6 +328,7 @@ def _practitioners(
     codes), in batches (Hunan-Rules Art. 17)."""
     last_day = date(year, 12, 31)
     with_items = _has_items(session, "practitioner")
+    with_dishonesty = _has_dishonesty(session, "practitioner")
     after = 0
     while True:
         query = (
@@ -343,17 +374,19 @@ def _practitioners(
         codes = [p[1] for p in people]
         recorded = _facts(session, year, "practitioner", codes)
         archived = _items(session, year, "practitioner", codes) if with_items else {}
+        listed, dishonest = (
+            _dishonesty(session, year, "practitioner", codes) if with_dishonesty else NONE
+        )
         batch = []
         for pid, code, where, practice, person_ruleset in people:
             assert pid is not None
             text = timelines.get(pid)
-            points, blacklisted = 0, False
+            points, blacklisted = 0, code in listed
             if text is not None:
                 timeline = _timeline(session, pid, person_ruleset, text)
                 points = timeline.year_points_on(last_day)
-                blacklisted = _terminated_in(timeline, year)
-            facts = _use_facts(months_used(spans.get(pid, []), year), blacklisted)
-            subject = Subject("practitioner", code, where, "practitioner", facts=facts)
+                blacklisted = blacklisted or _terminated_in(timeline, year)
+            subject = Subject("practitioner", code, where, "practitioner")
             if practice == "doctor" and pid in at_hospital:
                 subject.catalogue_kind = catalogues_service.DOCTORS
             if points:
@@ -362,12 +395,28 @@ def _practitioners(
                 subject.bonus_counts["commitment_kept"] = 1
                 subject.sources["commitment_kept"] = " (signed service commitment)"
             _add(subject, recorded.get(code, []), archived.get(code, []))
+            subject.facts = _use_facts(
+                months_used(spans.get(pid, []), year), blacklisted, code in dishonest,
+                subject.exclusion[0] == "under_investigation",
+            )  # fmt: skip
             batch.append(subject)
         yield batch
 
 
-def _add(subject: Subject, recorded: list[str], archived: list[tuple[str, str, str]]) -> None:
-    for indicator in recorded:
+def _add(
+    subject: Subject, recorded: list[tuple[str, str]], archived: list[tuple[str, str, str]]
+) -> None:
+    """Recorded facts and archive items into the subject's counts; an exclusion fact
+    (Art. 20(3)/(4)) sets ``subject.exclusion`` (under investigation wins over "other",
+    RULES §8; of several of one kind, the first recorded)."""
+    for indicator, reason in recorded:
+        excluded = EXCLUSION_FACTS.get(indicator)
+        if excluded is not None:
+            if not subject.exclusion[0] or (
+                excluded == "under_investigation" != subject.exclusion[0]
+            ):
+                subject.exclusion = (excluded, reason)
+            continue
         subject.bonus_counts[indicator] = subject.bonus_counts.get(indicator, 0) + 1
     for module, indicator, _title in archived:
         counts = subject.bonus_counts if module == "bonus" else subject.deduction_counts
@@ -375,17 +424,20 @@ def _add(subject: Subject, recorded: list[str], archived: list[tuple[str, str, s
         subject.sources[indicator] = " (archive)"
 
 
-def _facts(session: Session, year: int, kind: str, keys: list[str]) -> dict[str, list[str]]:
-    """Bonus indicators officers recorded (credit_fact), by subject key."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for key, indicator in session.exec(
-        select(CreditFact.subject_key, CreditFact.indicator)
+def _facts(
+    session: Session, year: int, kind: str, keys: list[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """What officers recorded (credit_fact) by subject key: (indicator, the reason given);
+    bonus indicators, and the exclusions of Art. 20(3)/(4) (:data:`EXCLUSION_FACTS`)."""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, indicator, reason in session.exec(
+        select(CreditFact.subject_key, CreditFact.indicator, CreditFact.reason)
         .where(CreditFact.year == year)
         .where(CreditFact.subject_kind == kind)
         .where(_keys_in(session, col(CreditFact.subject_key), keys))
         .order_by(col(CreditFact.id))
     ).all():
-        out[key].append(indicator)
+        out[key].append((indicator, reason))
     return out
 
 
@@ -399,6 +451,83 @@ def _has_items(session: Session, kind: str) -> bool:
         .limit(1)
     ).first()
     return found is not None
+
+
+NONE: tuple[set[str], set[str]] = (set(), set())
+LISTING_STATES = ("listed", "repaired", "removed")  # a listing decided at some time
+
+
+def _has_dishonesty(session: Session, kind: str) -> bool:
+    """Whether any subject of ``kind`` may have dishonesty information: a blacklist listing
+    ever decided, or a bad archive item that is serious or of the dishonest list (one
+    indexed probe each per run, like :func:`_has_items`: without them no batch reads)."""
+    listing = session.execute(
+        columns(col(BlacklistListing.id))
+        .where(col(BlacklistListing.subject_kind) == kind)
+        .where(col(BlacklistListing.state).in_(LISTING_STATES))
+        .limit(1)
+    ).first()
+    if listing is not None:
+        return True
+    item = session.execute(
+        columns(col(CreditItem.id))
+        .where(col(CreditItem.subject_kind) == kind)
+        .where(col(CreditItem.serious) | (col(CreditItem.category) == "dishonest_list"))
+        .limit(1)
+    ).first()
+    return item is not None
+
+
+def _dishonesty(
+    session: Session, year: int, kind: str, keys: list[str]
+) -> tuple[set[str], set[str]]:
+    """(blacklisted, dishonest) subject keys of a batch for ``year`` (Hunan-Credit Art. 31
+    "不存在失信信息"; RULES I-17). Blacklisted: a ``blacklist_listing`` in force at some time
+    of the year — state listed, repaired or removed, ``listed_on`` ≤ 31 Dec and its end
+    (``ended_on``, else ``publish_until``; none: still in force) ≥ 1 Jan. Dishonest (no
+    incentives): blacklisted, or a live bad ``credit_item`` of the year (not superseded, not
+    withdrawn, not repaired) that is ``serious`` (Art. 33) or of category
+    ``dishonest_list``. (A practitioner's termination is added by the caller.) One indexed
+    read per table per batch (the subject indexes)."""
+    if not keys:
+        return set(), set()
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    blacklisted: set[str] = set()
+    for key, listed_on, ended_on, until in session.execute(
+        columns(col(BlacklistListing.subject_key), col(BlacklistListing.listed_on),
+                col(BlacklistListing.ended_on), col(BlacklistListing.publish_until))
+        .where(col(BlacklistListing.subject_kind) == kind)
+        .where(col(BlacklistListing.subject_key).in_(keys))
+        .where(col(BlacklistListing.state).in_(LISTING_STATES))
+    ).all():  # fmt: skip
+        end = ended_on or until
+        if listed_on is not None and listed_on <= last and (end is None or end >= first):
+            blacklisted.add(key)
+    rows = session.execute(
+        columns(col(CreditItem.id), col(CreditItem.subject_key), col(CreditItem.polarity),
+                col(CreditItem.serious), col(CreditItem.category), col(CreditItem.occurred_on),
+                col(CreditItem.supersedes_id), col(CreditItem.withdrawn))
+        .where(col(CreditItem.subject_kind) == kind)
+        .where(col(CreditItem.subject_key).in_(keys))
+        .where(col(CreditItem.serious) | (col(CreditItem.category) == "dishonest_list")
+               | col(CreditItem.supersedes_id).is_not(None))
+    ).all()  # fmt: skip
+    superseded = {r[6] for r in rows if r[6] is not None}
+    live = {r[0]: r[1] for r in rows
+            if r[0] not in superseded and not r[7] and r[2] == "bad"
+            and (r[3] or r[4] == "dishonest_list") and first <= r[5] <= last}  # fmt: skip
+    if live:
+        repaired = set(
+            session.exec(
+                select(CreditRepair.item_id)
+                .where(col(CreditRepair.item_id).in_(list(live)))
+                .where(CreditRepair.state == "approved")
+            ).all()
+        )
+        dishonest = {key for item_id, key in live.items() if item_id not in repaired}
+    else:
+        dishonest = set()
+    return blacklisted, dishonest | blacklisted
 
 
 def _items(
@@ -450,6 +579,9 @@ def _institutions(
     in batches (Art. 14, 20)."""
     first_day, last_day = date(year, 1, 1), date(year, 12, 31)
     with_items = {kind for kind in KIND_OF_INSTITUTION.values() if _has_items(session, kind)}
+    with_dishonesty = {
+        kind for kind in KIND_OF_INSTITUTION.values() if _has_dishonesty(session, kind)
+    }
     after = 0
     while True:
         query = (
@@ -498,6 +630,10 @@ def _institutions(
             kind: _items(session, year, kind, codes) if kind in with_items else {}
             for kind in KIND_OF_INSTITUTION.values()
         }
+        dishonesty = {
+            kind: _dishonesty(session, year, kind, codes) if kind in with_dishonesty else NONE
+            for kind in KIND_OF_INSTITUTION.values()
+        }
         batch = []
         for place_id, code, where, place_kind in places:
             iid = place_id or 0
@@ -505,13 +641,17 @@ def _institutions(
             subject = Subject(kind, code, where, kind)
             start = since.get(iid)
             spans = [(start, ended.get(iid))] if start is not None else []
-            subject.facts = _use_facts(months_used(spans, year))
             for decision_type, n in sorted(decided.get(iid, Counter()).items()):
                 indicator = DECISION_INDICATOR.get(decision_type)
                 if indicator is not None:
                     subject.deduction_counts[indicator] = n
                     subject.sources[indicator] = " (Hunan-Credit Art. 14: decisions of the year)"
             _add(subject, recorded[kind].get(code, []), archived[kind].get(code, []))
+            listed, dishonest = dishonesty[kind]
+            subject.facts = _use_facts(
+                months_used(spans, year), code in listed, code in dishonest,
+                subject.exclusion[0] == "under_investigation",
+            )  # fmt: skip
             batch.append(subject)
         yield batch
 
@@ -538,6 +678,16 @@ def _outcome(ruleset: CreditRuleset, subject: Subject, consulted: bool) -> dict[
     )
     explain = [*subject.notes, *result.explain]
     state, grade = GRADED, result.grade
+    excluded, reason = subject.exclusion
+    if not result.excluded and excluded == "other":
+        # Art. 20(4), recorded by an officer; the engine's own reasons come first (RULES §8)
+        result = Outcome(None, None, True, "other", False, ())
+        explain = [
+            *subject.notes,
+            "not evaluated: Hunan-Credit Art. 20(4): 其他不应参加本期评价的情形",
+        ]
+    if excluded and result.reason == excluded and reason:
+        explain.append(f"recorded reason: {reason}")
     if result.excluded:
         state = EXCLUDED
     elif subject.kind == MEDICAL and not consulted:
@@ -573,6 +723,8 @@ class Summary:
     total: int = 0
     grades: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
+    # per kind: A-D, held, excluded (the issue's "counts per grade, per region and per kind")
+    kind_grades: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     cities: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     held: list[dict[str, str]] = field(default_factory=list)
     held_count: int = 0
@@ -589,6 +741,8 @@ class Summary:
         self.kinds[row["subject_kind"]] += 1
         city = row["region"][:4]
         who = {"kind": row["subject_kind"], "code": row["subject_key"], "region": row["region"]}
+        column = {EXCLUDED: "excluded", HELD: "held"}.get(row["state"], row["grade"])
+        self.kind_grades[row["subject_kind"]][column] += 1
         if row["state"] == EXCLUDED:
             self.excluded_reasons[row["exclusion_reason"]] += 1
             self.cities[city]["excluded"] += 1
@@ -609,6 +763,9 @@ class Summary:
             "grades": {g: self.grades.get(g, 0) for g in ("A", "B", "C", "D")},
             "kinds": dict(sorted(self.kinds.items())),
             "cities": {c: dict(sorted(v.items())) for c, v in sorted(self.cities.items())},
+            "kind_grades": {
+                k: dict(sorted(v.items())) for k, v in sorted(self.kind_grades.items())
+            },
             "held": self.held_count,
             "excluded": dict(sorted(self.excluded_reasons.items())),
             "written": self.written,
@@ -627,6 +784,7 @@ class Summary:
             "grades": counts["grades"],
             "kinds": counts["kinds"],
             "cities": counts["cities"],
+            "kind_grades": counts["kind_grades"],
             "held": self.held_count,
             "held_institutions": self.held,
             "excluded": counts["excluded"],
@@ -639,10 +797,18 @@ class Summary:
 
 
 def check_region(region: str | None) -> str:
-    """2, 4 or 6 digits within Hunan (the credit ruleset's province); default the province."""
+    """The province (2 digits) or a city (4 digits) within Hunan (the credit ruleset's
+    province); default the province. Hunan-Credit Art. 21: the provincial bureau and the
+    city (市州) bureaus evaluate, by territory; a county (6 digits) does not, and is refused."""
     region = (region or PROVINCE).strip()
-    if not re.fullmatch(r"\d{2}(\d{2}){0,2}", region):
-        raise CreditError("region", f"行政区划 {region} 应为 2、4 或 6 位数字")
+    if re.fullmatch(r"[0-9]{6}", region):
+        raise CreditError(
+            "region",
+            f"行政区划 {region} 为县级：信用评价由省医疗保障局或市州医疗保障局按属地负责"
+            f"（湖南信用办法第二十一条），请填写 2 位（全省）或 4 位（市州）代码",
+        )
+    if not re.fullmatch(r"[0-9]{2}([0-9]{2})?", region):
+        raise CreditError("region", f"行政区划 {region} 应为 2 位（全省）或 4 位（市州）数字")
     if not region.startswith(PROVINCE):
         raise CreditError("region", f"未知行政区划 {region}：信用评价规则适用于湖南省（43）")
     return region
@@ -722,7 +888,7 @@ def _rows(
         # Everything _score and _outcome read: equal facts, one computation.
         key = (s.kind, s.catalogue_kind, tuple(s.bonus_counts.items()),
                tuple(s.deduction_counts.items()), tuple(s.sources.items()), s.facts,
-               asked)  # fmt: skip
+               asked, s.exclusion)  # fmt: skip
         outcome = memo.get(key)
         if outcome is None:
             if len(memo) > 50_000:
@@ -917,6 +1083,8 @@ def _fill_from_counts(summary: Summary, counts_json: str) -> None:
     summary.excluded_reasons.update(counts.get("excluded", {}))
     for city, values in counts.get("cities", {}).items():
         summary.cities[city].update(values)
+    for kind, values in counts.get("kind_grades", {}).items():
+        summary.kind_grades[kind].update(values)
     summary.catalogues.update(counts.get("catalogues", {}))
 
 
@@ -936,7 +1104,8 @@ def record_consultation(
         raise ServiceError("institution_code", "只有定点医疗机构需征求卫生健康部门意见")
     if not opinion.strip():
         raise ServiceError("opinion", "请填写卫生健康部门意见")
-    row = CreditConsultation(year=year, institution_code=place.code, opinion=opinion.strip(),
+    opinion = checked_text("opinion", opinion, 2000, required=True)
+    row = CreditConsultation(year=year, institution_code=place.code, opinion=opinion,
                              **act.stamp())  # fmt: skip
     session.add(row)
     session.flush()
@@ -960,11 +1129,95 @@ def record_fact(
     return row
 
 
+EXCLUSION_GROUND_ZH = {  # what an officer records (Art. 20(3)/(4)), as the form offers it
+    "under_investigation": "涉嫌违法犯罪被立案查处尚未结案（第二十条第三项）",
+    "excluded_other": "其他不应参加本期评价的情形（第二十条第四项）",
+}
+
+
+def subject_region(session: Session, subject_kind: str, subject_key: str) -> str | None:
+    """The region of an evaluated subject (a registry practitioner or institution of that
+    kind), None when there is none."""
+    if subject_kind == "practitioner":
+        return session.exec(
+            select(Practitioner.region).where(Practitioner.national_code == subject_key)
+        ).first()
+    place_kind = {v: k for k, v in KIND_OF_INSTITUTION.items()}.get(subject_kind)
+    if place_kind is None:
+        return None
+    return session.exec(
+        select(Institution.region)
+        .where(Institution.code == subject_key)
+        .where(Institution.kind == place_kind)
+    ).first()
+
+
+def record_exclusion(
+    session: Session,
+    act: Act,
+    year: int,
+    subject_kind: str,
+    subject_key: str,
+    ground: str,
+    reason: str,
+    region_visible: Callable[[str], bool] | None = None,
+) -> CreditFact:
+    """Record that a subject does not take part in ``year``'s evaluation (Hunan-Credit Art.
+    20(3) 立案查处尚未结案, ``ground`` ``under_investigation``; Art. 20(4) other reasons,
+    ``excluded_other``), with the officer's reason: a ``credit_fact`` whose ``reason`` is
+    that text. The evaluation then excludes the subject with that reason (under
+    investigation first, RULES §8); a committed year is re-evaluated at once (Art. 19).
+    ``region_visible``: the officer's scope; a subject outside it is "not found"."""
+    if ground not in EXCLUSION_GROUND_ZH:
+        raise ServiceError("ground", "请选择不参加本期评价的情形")
+    if subject_kind not in KIND_ZH:
+        raise ServiceError("subject_kind", "请选择信用主体类型")
+    key = checked_text("subject_key", subject_key, 32, required=True)
+    text = checked_text("reason", reason, 500, required=True)
+    region = subject_region(session, subject_kind, key)
+    if region is None or (region_visible is not None and not region_visible(region)):
+        raise ServiceError("subject_key", f"未找到信用主体 {key}，或不在您的管辖范围内")
+    row = CreditFact(year=year, subject_kind=subject_kind, subject_key=key, indicator=ground,
+                     recorded_by=act.actor, recorded_at=act.at, reason=text)  # fmt: skip
+    session.add(row)
+    session.flush()
+    audit(session, act, "credit_exclusion", "credit_fact", row.id, year=year,
+          subject_kind=subject_kind, subject_key=key, ground=ground, why=text)  # fmt: skip
+    reevaluate_subject(session, act, subject_kind, key, [year],
+                       f"不参加本期评价：{EXCLUSION_GROUND_ZH[ground]}，{text}")  # fmt: skip
+    return row
+
+
 def runs(
     session: Session, region_visible: Callable[[str], bool], limit: int = 50
 ) -> list[CreditRun]:
     found = session.exec(select(CreditRun).order_by(col(CreditRun.id).desc()).limit(limit * 4))
     return [r for r in found if region_visible(r.region)][:limit]
+
+
+def medical_results(session: Session, run: CreditRun) -> list[dict[str, Any]]:
+    """The medical institutions' current results of a committed run, for the health
+    commission of the same level (Hunan-Credit Art. 21: 作出信用评价之后…及时通报): code,
+    name, region, grade, score, state; per institution its newest row of the run (a
+    re-evaluation supersedes within the run, Art. 19)."""
+    newest: dict[str, CreditResult] = {}
+    for row in session.exec(
+        select(CreditResult)
+        .where(CreditResult.run_id == run.id)
+        .where(CreditResult.subject_kind == MEDICAL)
+        .order_by(col(CreditResult.id))
+    ).all():
+        newest[row.subject_key] = row
+    names = dict(
+        session.exec(
+            select(Institution.code, Institution.name).where(col(Institution.code).in_(newest))
+        ).all()
+    ) if newest else {}  # fmt: skip
+    return [
+        {"code": code, "name": names.get(code, ""), "region": r.region, "grade": r.grade or "",
+         "score": r.score, "state": r.state}
+        for code, r in sorted(newest.items())
+    ]  # fmt: skip
 
 
 def counts_of(run: CreditRun) -> dict[str, Any]:
@@ -986,7 +1239,9 @@ class AGradeInstitution:
 
 def latest_a_grade(session: Session) -> tuple[int | None, list[AGradeInstitution]]:
     """The A-grade institutions of the latest published year (Art. 22, 31(1)): of each
-    institution, its newest result in a published run of that year."""
+    institution, its newest result in a published run of that year, graded A with
+    ``incentives`` (Art. 31(1) "信用评价为A级且不存在失信信息": an A with dishonesty
+    information is not listed)."""
     year = session.exec(
         select(func.max(CreditRun.year)).where(CreditRun.state == "published")
     ).one()
@@ -1002,7 +1257,8 @@ def latest_a_grade(session: Session) -> tuple[int | None, list[AGradeInstitution
         .order_by(col(CreditResult.id))
     ).all():
         newest[row.subject_key] = row
-    codes = [k for k, r in newest.items() if r.grade == "A" and r.state == GRADED]
+    # Art. 31(1): A and no dishonesty information (the result's ``incentives``)
+    codes = [k for k, r in newest.items() if r.grade == "A" and r.state == GRADED and r.incentives]
     names = {
         i.code: i
         for i in session.exec(select(Institution).where(col(Institution.code).in_(codes))).all()

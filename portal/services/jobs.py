@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +69,52 @@ def start(
 
 
 def advance(engine: Engine, job_id: int, done: int, total: int | None = None) -> None:
-    """Rows done so far (and the total, once known), in a transaction of its own."""
+    """Rows done so far (and the total, once known), in a transaction of its own, with the
+    job's heartbeat (:func:`interrupted`)."""
     with session_scope(engine, write=True) as session:
         job = session.get(Job, job_id)
         if job is not None and job.state == "running":
             job.done = done
             if total is not None:
                 job.total = total
+            job.summary = json.dumps({**summary_of(job), HEARTBEAT: _now().isoformat()},
+                                     ensure_ascii=False, sort_keys=True)  # fmt: skip
             session.add(job)
+
+
+HEARTBEAT = "heartbeat"  # the note's key: when the running job last showed progress
+STALE = timedelta(seconds=120)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def heartbeat_of(job: Job) -> datetime:
+    """When a job last showed it was alive: its heartbeat (written with its progress),
+    else when it started."""
+    beat = summary_of(job).get(HEARTBEAT) if job.state == "running" else None
+    if isinstance(beat, str):
+        try:
+            return _aware(datetime.fromisoformat(beat))
+        except ValueError:
+            pass
+    return _aware(job.started_at)
+
+
+def interrupted(job: Job, now: datetime | None = None) -> bool:
+    """A ``running`` job that is not running in this process and whose heartbeat is older
+    than :data:`STALE` (120 s): its process was killed or restarted. Its work was one
+    transaction, so nothing of it was written; the same work may be started again. (On
+    SQLite, where progress is not written while the work holds the write lock, a job of
+    another process counts from its start: one process serves SQLite.)"""
+    if job.state != "running" or live(job.id or 0) is not None:
+        return False
+    return (now or _now()) - heartbeat_of(job) > STALE
 
 
 def finish(engine: Engine, job_id: int, summary: dict[str, Any], ok: bool = True) -> None:

@@ -114,7 +114,13 @@ async def test_consultations_within_scope(as_user: Any, places: Places, admin_ur
     outside = await post_form(client, "/admin/credit/consultations", {
         "year": "2025", "institution_code": places.yueyang_hospital, "opinion": "同意",
         "form_token": token_in(page.text)})  # fmt: skip
-    assert outside.status_code == 404
+    # out of scope: the form again (400), the field named, what was typed kept
+    assert outside.status_code == 400
+    assert (
+        "不在您的管辖范围内" in outside.text
+        and f'value="{places.yueyang_hospital}"' in outside.text
+    )
+    assert "同意</textarea>" in outside.text
     page = await client.get(PATH)
     ok = await post_form(client, "/admin/credit/consultations", {
         "year": "2025", "institution_code": places.changsha_hospital, "opinion": "无不同意见",

@@ -42,6 +42,8 @@ def test_preview_commit_publish_and_the_json_summary(tmp_path: Path) -> None:
     assert published.returncode == 0 and json.loads(published.stdout)["state"] == "published"
     plain = run(db, "credit", "evaluate", "--year", "2025", "--commit")
     assert "待征求意见 held: H43010200001" in plain.stdout and "written 0" in plain.stdout
+    assert "4301 长沙市" in plain.stdout and "4306 岳阳市" in plain.stdout  # the per-city table
+    assert "kind_grades" in result and "cities" in result  # --json: fields added only
 
 
 def test_refusals_exit_1_with_the_reason_and_bad_options_exit_2(tmp_path: Path) -> None:
@@ -54,5 +56,7 @@ def test_refusals_exit_1_with_the_reason_and_bad_options_exit_2(tmp_path: Path) 
         bad = run(db, "credit", "evaluate", *(["--year", "2025"] if args[0] != "--year" else []),
                   *args)  # fmt: skip
         assert bad.returncode == 2 and args[0] in bad.stderr, bad.stderr
+    county = run(db, "credit", "evaluate", "--year", "2025", "--region", "430102")
+    assert county.returncode == 1 and "第二十一条" in county.stderr, county.stderr
     missing = run(db, "credit", "evaluate")
     assert missing.returncode == 2 and "--year" in missing.stderr
