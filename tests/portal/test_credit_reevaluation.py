@@ -225,3 +225,32 @@ def test_an_item_recorded_through_the_archive_reevaluates_and_tells_the_subject(
         credit_archive.withdraw_item(session, act, item.id or 0)
     with session_scope(engine) as session:
         assert _current(session, 2025, w.pharmacy2).grade == "A"
+
+
+def test_listing_an_institution_grades_its_committed_year_d_and_tells_it(
+    engine: Engine, committed: World
+) -> None:
+    """A listing in force during the year vetoes the grade (RULES I-17) and takes the
+    incentives (Art. 31: no dishonesty information); the subject is told (Art. 22)."""
+    from portal.services import blacklist
+
+    w = committed
+    act = Act("credit-officer", datetime(2025, 11, 3, 1, tzinfo=UTC), "严重失信")
+    with session_scope(engine) as session:
+        before = _current(session, 2025, w.pharmacy2)
+    assert before.grade == "A" and before.incentives
+    with session_scope(engine, write=True) as session:
+        listing = blacklist.propose(
+            session, act, subject_kind="designated_pharmacy", subject_key=w.pharmacy2,
+            grounds="造成医疗保障基金重大损失", basis="《湖南省医疗保障信用管理办法》第三十三条",
+            authority="长沙市医疗保障局", proposed_on=date(2025, 10, 8),
+        )  # fmt: skip
+        blacklist.issue_prior_notice(session, act, listing.id or 0, on=date(2025, 10, 9))
+        blacklist.list_subject(session, act, listing.id or 0, listed_on=date(2025, 11, 3))
+    with session_scope(engine) as session:
+        after = _current(session, 2025, w.pharmacy2)
+        assert after.grade == "D" and not after.incentives and after.supersedes_id == before.id
+        notices = session.exec(
+            select(CreditChangeNotice).where(CreditChangeNotice.subject_key == w.pharmacy2)
+        ).all()
+        assert any("→ D 级" in n.what for n in notices)
