@@ -44,6 +44,7 @@ from sqlmodel import Session, col, select
 from portal.clock import CHINA
 from portal.credit_models import (
     INSTITUTION_KINDS,
+    SUBJECT_KIND_ZH,
     SUBJECT_KINDS,
     BlacklistEvent,
     BlacklistListing,
@@ -77,17 +78,7 @@ EVENT_ZH = {
     "corrected": "更正",
     "withdrawn": "撤销",
 }
-KIND_ZH = {  # Hunan-Credit Art. 3
-    "designated_hospital": "定点医疗机构",
-    "designated_pharmacy": "定点零售药店",
-    "insured_employer": "参保单位",
-    "third_party_agency": "第三方服务机构",
-    "pharma_company": "医药企业",
-    "other_institution": "其他机构",
-    "practitioner": "医保相关人员",
-    "insured_person": "参保人",
-    "other_individual": "其他个人",
-}
+KIND_ZH = {kind: SUBJECT_KIND_ZH[kind] for kind in SUBJECT_KINDS}  # Art. 3, named once
 ROLE_ZH = {  # Hunan-Credit Art. 33(4)
     "legal_representative": "法定代表人",
     "principal": "主要负责人",
