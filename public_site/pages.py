@@ -32,6 +32,7 @@ from public_site.common import (
     fresh,
     limit,
     parse_choice,
+    parse_date,
     parse_page,
     parse_region,
     parse_text,
@@ -126,10 +127,15 @@ def search(
 
 
 @get("/practitioners/{code:str}", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
-def practitioner_page(request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+def practitioner_page(
+    request: Request[Any, Any, Any], code: FromPath[str], on: FromQuery[str | None] = None
+) -> Template:
+    """A doctor's page; ``?on=YYYY-MM-DD`` shows the status in force that day, as the API
+    does (a claim checked after the fact)."""
     limit(request, "pages")
+    day = parse_date(on, "on")
     with reader(request).connect() as conn:
-        person = public.person(conn, code[:32], china_today())
+        person = public.person(conn, code[:32], day)
         vouched = fresh(request, conn)
     if person is None:
         return Template(
@@ -145,6 +151,14 @@ def practitioner_page(request: Request[Any, Any, Any], code: FromPath[str]) -> T
             "practice_zh": PRACTICE_ZH,
             "rules_ref": RULES_REF,
             "fresh": vouched,
+            "asked": on is not None,
+            "coming": [
+                d
+                for d in person.decisions
+                if d["status"] in ("suspended", "terminated")
+                and d["period_start"] is not None
+                and d["period_start"] > day
+            ],
         },
     )
 

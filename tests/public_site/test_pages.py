@@ -126,3 +126,42 @@ async def test_every_page_sets_cache_control(
         assert response.headers.get("cache-control"), path
         if path in html:
             assert response.headers["content-type"] == "text/html; charset=utf-8", path
+
+
+async def test_the_doctor_s_page_answers_for_a_date_and_says_what_is_coming(
+    client: AsyncTestClient[Any], demo_url: str
+) -> None:
+    """``?on=`` as the API honours it; a decided period not started yet is announced
+    (将于…起暂停) while the status today is still 正常."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import text
+
+    from portal.clock import china_today
+    from portal.db import make_engine
+
+    engine = make_engine(demo_url)
+    with engine.connect() as conn:  # someone with one decision only: a suspension
+        row = conn.execute(
+            text(
+                "SELECT p.national_code, MAX(n.period_start) FROM notice n JOIN practitioner p "
+                "ON p.id = n.practitioner_id GROUP BY p.id HAVING COUNT(*) = 1 "
+                "AND MAX(n.status) = 'suspended' ORDER BY 2 DESC LIMIT 1"
+            )
+        ).one()
+    engine.dispose()
+    code, start = str(row[0]), row[1]
+    start = date.fromisoformat(start) if isinstance(start, str) else start
+    before = start - timedelta(days=1)
+    page = await client.get(f"/practitioners/{code}", params={"on": before.isoformat()})
+    assert page.status_code == 200 and f"查询的是 {before} 当日的状态" in page.text
+    assert f"将于 {start} 起暂停" in page.text
+    api = await client.get(
+        f"/api/v1/practitioners/{code}/status", params={"on": before.isoformat()}
+    )
+    assert api.json()["status"] == "normal"
+    if start > china_today():  # the demo decided it for next month: today says so too
+        today = await client.get(f"/practitioners/{code}")
+        assert f"将于 {start} 起暂停" in today.text
+    bad = await client.get(f"/practitioners/{code}", params={"on": "2025/01/01"})
+    assert bad.status_code == 400
