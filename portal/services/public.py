@@ -473,7 +473,7 @@ def _feed_horizon(conn: Connection, on: date) -> int:
     """The feed stops before the first event published after ``on``: a cursor never passes
     an event that is not public yet (ids grow; publication days almost always do)."""
     first = conn.execute(select(func.min(EVENTS.c.id)).where(EVENTS.c.published_on > on)).scalar()
-    return int(first) if first is not None else 2**62
+    return int(first) if first is not None else 2**31 - 1  # ids are INTEGER on PostgreSQL
 
 
 def blacklist_latest(conn: Connection, on: date) -> int:

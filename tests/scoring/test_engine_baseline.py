@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 import scoring.engine
@@ -370,18 +370,18 @@ def test_stories_of_every_rule_answer_as_the_engine_of_00ca26d(name: str) -> Non
     assert got == answers(old_engine, old_errors, old_rs, old_events, days)
 
 
+WANTED = {
+    "normal", "suspended", "terminated", "cancelled", "refused", "warned", "too_early",
+    "not_restricted", "route_cap", "not_eligible", "invalid_end", "merged or extended",
+}  # fmt: skip
+
+
 def test_the_generator_reaches_every_kind_of_answer() -> None:
-    """Guard against a generator too tame to compare anything."""
+    """Guard against a generator too tame to compare anything. Hypothesis may end a run
+    early on a loaded machine, so a few fixed seeds are tried in turn (deterministic, and
+    the generator still has to reach every kind within them)."""
     seen: set[str] = set()
 
-    @settings(
-        max_examples=500,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )  # a busy machine is not a bug
-    @given(histories())
     def collect(history: tuple[str, list[Spec]]) -> None:
         ruleset_id, specs = history
         rs = scoring.rulesets.practitioner_ruleset(ruleset_id)
@@ -396,10 +396,19 @@ def test_the_generator_reaches_every_kind_of_answer() -> None:
         if any(len(p[5]) > 1 for p in got["periods"]):
             seen.add("merged or extended")
 
-    collect()
-    assert {"normal", "suspended", "terminated", "cancelled", "refused", "warned"} <= seen
-    assert {"too_early", "not_restricted", "route_cap", "not_eligible", "invalid_end"} <= seen
-    assert "merged or extended" in seen
+    for chosen in range(5):
+        run = seed(chosen)(
+            settings(
+                max_examples=500,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            )(given(histories())(collect))
+        )
+        run()
+        if seen >= WANTED:
+            break
+    assert seen >= WANTED, WANTED - seen
 
 
 def test_the_benchmark_runs_both_engines_and_finds_the_same_answers() -> None:
