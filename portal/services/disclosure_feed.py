@@ -332,7 +332,7 @@ def horizon(conn: Connection, on: date) -> int:
     """The feed stops before the first item published after ``on``: a cursor never passes
     an item that is not public yet."""
     first = conn.execute(select(func.min(EVENTS.c.id)).where(EVENTS.c.published_on > on)).scalar()
-    return int(first) if first is not None else 2**62
+    return int(first) if first is not None else 2**31 - 1  # the column is a 32-bit integer
 
 
 def latest(conn: Connection, on: date) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from portal.identifiers import make_resident_id
@@ -218,3 +221,17 @@ def test_backfill_writes_the_same_feed(session: Session, cast: Cast) -> None:
     live = replay(session, TODAY)
     assert disclosure_feed.backfill(session) == 0  # idempotent: nothing new
     assert live[who["terminated"]]["document_no"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE disclosure_event SET status = 'normal'", "DELETE FROM disclosure_event"],
+)
+def test_items_are_append_only(session: Session, cast: Cast, statement: str) -> None:
+    """A published item is never rewritten: a correction is a new item (DESIGN
+    "Append-only tables")."""
+    scenario(session, cast)
+    session.commit()
+    with pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text(statement))
+    session.rollback()
