@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from portal.identifiers import make_resident_id
+from portal.identifiers import make_credit_code, make_resident_id
 from portal.models import Decision, DisclosureEvent, LedgerEntry
 from portal.services import disclosure_feed
 from portal.services.appeals import decide_appeal, file_appeal
@@ -18,8 +18,9 @@ from portal.services.disclosure_feed import PublicPeriod, diff
 from portal.services.ledger import Finding, correct_entry, record_case, status_on
 from portal.services.notices import issue_notice
 from portal.services.registrations import register
-from portal.services.registry import create_practitioner
+from portal.services.registry import create_institution, create_practitioner
 from portal.services.restorations import apply_restoration, decide_restoration
+from portal.services.shortening import shorten_period
 from tests.portal.conftest import HOSPITAL_ADMIN, OFFICER, SECRET, Cast
 
 TODAY = date(2026, 3, 15)
@@ -132,13 +133,45 @@ def scenario(session: Session, cast: Cast) -> dict[str, str]:
     decide_restoration(
         session, OFFICER, application.id, approve=True, on=D(2026, 1, 8), level="agency"
     )
+    shortened = hainan_shortened(session)
+    # Last: the feed stops before an item not public yet, so what is recorded after this
+    # notice waits for its issue date (see test_a_later_change_waits_for_a_future_notice).
     case(session, cast, "湘医保协〔2026〕6号", D(2026, 3, 10), future, 9)
     notice(session, "湘医保协〔2026〕6号", future, D(2026, 3, 18))
     session.flush()
     return {
         "restored": restored, "terminated": terminated, "pending": pending,
         "appealed": appealed, "corrected": corrected, "future": future,
+        "shortened": shortened,
     }  # fmt: skip
+
+
+def hainan_shortened(session: Session) -> str:
+    """A Haikou doctor suspended 4 months from the notice (Hainan-Rules Art. 24(3); RULES
+    I-6), the period shortened to 31 August (Hainan-Rules Art. 16)."""
+    code = "D46010600001"
+    create_institution(
+        session, HOSPITAL_ADMIN, code="H46010600001", name="海口市人民医院",
+        credit_code=make_credit_code("460106", "MB0000009"), kind="hospital",
+        region="460106", ownership="public",
+    )  # fmt: skip
+    create_practitioner(
+        session, HOSPITAL_ADMIN, national_code=code, name="符强", secret=SECRET,
+        id_number=make_resident_id("460106", D(1979, 9, 9), 4, "male"),
+    )  # fmt: skip
+    register(
+        session, HOSPITAL_ADMIN, national_code=code, institution_code="H46010600001",
+        registered_on=D(2025, 4, 1), commitment_signed_on=D(2025, 4, 1),
+    )  # fmt: skip
+    record_case(
+        session, OFFICER, institution_code="H46010600001", decision_type="agreement_action",
+        legal_basis="服务协议", document_no="琼医保协〔2025〕7号",
+        decision_date=D(2025, 6, 2), amount=None,
+        findings=[Finding(code, points=10)], as_of=D(2025, 6, 2),
+    )  # fmt: skip
+    notice(session, "琼医保协〔2025〕7号", code, D(2025, 6, 3))
+    shorten_period(session, OFFICER, national_code=code, on=D(2025, 7, 1), new_end=D(2025, 8, 31))
+    return code
 
 
 def replay(session: Session, on: date) -> dict[str, dict[str, object]]:
@@ -168,6 +201,9 @@ def test_replaying_the_feed_gives_every_status(session: Session, cast: Cast) -> 
     assert state[who["restored"]]["type"] == "restored"
     assert state[who["appealed"]]["type"] == "withdrawn"
     assert state[who["corrected"]]["status"] == "terminated"
+    assert state[who["shortened"]]["type"] == "shortened"
+    assert state[who["shortened"]]["status"] == "suspended"  # until restored (I-8)
+    assert state[who["shortened"]]["period_end"] == D(2025, 8, 31)
     assert who["future"] not in state  # issued on 18 March: not public on the 15th
     later = replay(session, D(2026, 4, 2))
     assert later[who["future"]]["status"] == "suspended"
@@ -235,3 +271,19 @@ def test_items_are_append_only(session: Session, cast: Cast, statement: str) -> 
     with pytest.raises(DBAPIError, match="append-only"):
         session.execute(text(statement))
     session.rollback()
+
+
+def test_a_later_change_waits_for_a_future_notice(session: Session, cast: Cast) -> None:
+    """The feed stops before the first item not public yet, so that no cursor passes it
+    (DESIGN "Feeds": ``published`` ≤ today); a change recorded after a notice dated in
+    three days is served from that day on."""
+    waiting, later = people(session, cast, 2)
+    case(session, cast, "湘医保协〔2026〕7号", D(2026, 3, 10), waiting, 9)
+    notice(session, "湘医保协〔2026〕7号", waiting, D(2026, 3, 18))
+    case(session, cast, "湘医保协〔2026〕8号", D(2026, 1, 5), later, 9)
+    notice(session, "湘医保协〔2026〕8号", later, D(2026, 1, 9))
+    conn = session.connection()
+    assert disclosure_feed.items(conn, TODAY) == []
+    assert disclosure_feed.latest(conn, TODAY) == 0
+    codes = [i["code"] for i in disclosure_feed.items(conn, D(2026, 3, 18))]
+    assert codes == [waiting, later]
