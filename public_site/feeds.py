@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery
+from litestar.serialization import encode_json
 
 from portal.clock import china_today
 from portal.services import disclosure_feed, public
@@ -149,8 +151,9 @@ def feeds(
         if len(items) == size
         else None
     )
+    answer: Response[Any]
     if fmt == "json":
-        return {
+        body = {
             "items": [jsonable(i) for i in items],
             "since": cursor,
             "next_since": next_since,
@@ -158,12 +161,29 @@ def feeds(
             "next": next_url,
             "generated": china_today().isoformat(),
         }
-    if fmt == "atom":
+        if kind == "blacklist":
+            return body
+        answer = Response(encode_json(body), media_type="application/json")
+    elif fmt == "atom":
         title = "失信联合惩戒对象名单" if kind == "blacklist" else "暂停、终止医保支付资格公示"
         self_url = f"{base}/feeds/{name}?" + urlencode({"since": cursor, "limit": size})
-        return _atom(title, kind, items, base, self_url, next_url)
-    columns = BLACKLIST_COLUMNS if kind == "blacklist" else disclosure_feed.COLUMNS
-    return _csv(columns, items, f"{kind}.csv")
+        answer = _atom(title, kind, items, base, self_url, next_url)
+    else:
+        columns = BLACKLIST_COLUMNS if kind == "blacklist" else disclosure_feed.COLUMNS
+        answer = _csv(columns, items, f"{kind}.csv")
+    return answer if kind == "blacklist" else _tagged(request, answer)
+
+
+def _tagged(request: Request[Any, Any, Any], answer: Response[Any]) -> Response[Any]:
+    """An ``ETag`` from the body; ``If-None-Match`` with it answers 304 with no body (a
+    platform polling the feed downloads nothing new)."""
+    content = answer.content
+    raw = content if isinstance(content, bytes) else str(content).encode("utf-8")
+    etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+    answer.headers["ETag"] = etag
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(b"", status_code=304, headers={"ETag": etag})
+    return answer
 
 
 def _csv(columns: list[str], rows: list[dict[str, Any]], filename: str) -> Response[bytes]:
@@ -201,7 +221,8 @@ def extract(request: Request[Any, Any, Any], month: FromPath[str]) -> Any:
         raise BadInput("month", f"{year}年{number}月尚未结束，没有全量文件", status=404)
     with reader(request).connect() as conn:
         rows = disclosure_feed.extract(conn, last)
-    return _csv(disclosure_feed.EXTRACT_COLUMNS, rows, f"extract-{year}-{number:02d}.csv")
+    answer = _csv(disclosure_feed.EXTRACT_COLUMNS, rows, f"extract-{year}-{number:02d}.csv")
+    return _tagged(request, answer)
 
 
 @get(
@@ -222,7 +243,7 @@ def changes(request: Request[Any, Any, Any], month: FromPath[str]) -> Any:
         raise BadInput("month", f"{year}年{number}月尚未开始", status=404)
     with reader(request).connect() as conn:
         rows = disclosure_feed.changes(conn, first, min(last, today))
-    return _csv(disclosure_feed.COLUMNS, rows, f"changes-{year}-{number:02d}.csv")
+    return _tagged(request, _csv(disclosure_feed.COLUMNS, rows, f"changes-{year}-{number:02d}.csv"))
 
 
 ROUTES = [feeds, extract, changes]

@@ -148,3 +148,14 @@ async def test_extracts_exist_for_months_that_are_over(client: AsyncTestClient[A
     for bad in ("2026-13.csv", "26-01.csv", "2026-01.json", "2026-1.csv"):
         answer = await client.get(f"/feeds/extracts/{bad}")
         assert answer.status_code == 400 and answer.json()["field"] == "month", bad
+
+
+async def test_an_unchanged_feed_answers_304(client: AsyncTestClient[Any]) -> None:
+    urls = ("/feeds/disclosures.json", "/feeds/disclosures.atom", "/feeds/extracts/2026-01.csv")
+    for url in urls:
+        first = await client.get(url)
+        etag = first.headers["etag"]
+        again = await client.get(url, headers={"If-None-Match": etag})
+        assert (again.status_code, again.content) == (304, b""), url
+        other = await client.get(url, headers={"If-None-Match": '"stale"'})
+        assert other.status_code == 200 and other.content == first.content
