@@ -295,24 +295,26 @@ def _schedule(
 
 
 def backfill(session: Session) -> int:
-    """Write the feed of every practitioner with a notice, day by day as things were known
-    (each notice's issue date, then each later ledger event), for data recorded before the
-    feed existed. Idempotent: people who already have items are left alone. Returns the
-    number of items written."""
+    """Write the feed of every practitioner with a notice, as things were known on each
+    day (each notice's issue date, then each later ledger event), for data recorded before
+    the feed existed. All people's changes are written in the order of their days, so the
+    ids follow the publication days and a notice dated later than today holds back
+    nothing but what comes after it. Idempotent: people who already have items are left
+    alone. Returns the number of items written."""
     from portal.services import ledger
 
     have = set(session.execute(select(EVENTS.c.practitioner_id).distinct()).scalars())
     notices: dict[int, list[date]] = {}
     for pid, issued_on in session.execute(select(NOTICES.c.practitioner_id, NOTICES.c.issued_on)):
-        notices.setdefault(pid, []).append(issued_on)
-    count = 0
+        if pid not in have:
+            notices.setdefault(pid, []).append(issued_on)
+    plan: list[tuple[date, int, str]] = []
+    people: dict[int, tuple[Practitioner, Timeline]] = {}
     for pid in sorted(notices):
-        if pid in have:
-            continue
         person = session.get(Practitioner, pid)
         assert person is not None
         entries = ledger.live_entries(ledger.person_entries(session, pid))
-        timeline = ledger.replay_entries(person.ruleset, entries)
+        people[pid] = (person, ledger.replay_entries(person.ruleset, entries))
         first = min(notices[pid])
         causes: dict[date, str] = {d: "notice" for d in notices[pid]}
         for e in entries:
@@ -320,8 +322,11 @@ def backfill(session: Session) -> int:
                 causes[e.event_date] = {"shorten": "shortening", "restore": "restoration"}.get(
                     e.kind, "correction"
                 )
-        for day in sorted(causes):
-            count += len(follow(session, person, day, causes[day], timeline, known=day))
+        plan += [(day, pid, cause) for day, cause in causes.items()]
+    count = 0
+    for day, pid, cause in sorted(plan):
+        person, timeline = people[pid]
+        count += len(follow(session, person, day, cause, timeline, known=day))
     return count
 
 
