@@ -357,6 +357,35 @@ class Receipt(SQLModel, table=True):
     issued_at: datetime
 
 
+class DisclosureEvent(SQLModel, table=True):
+    """One public change of a practitioner's status: the ``/feeds/disclosures.*`` items
+    (spec/DESIGN.md "Feeds"). Append-only: a correction is a new item that ``replaces``
+    the one it corrects. ``type``: suspended | terminated | cancelled | restored |
+    shortened | corrected | withdrawn; ``status`` the public status from ``effective_on``
+    on; ``published_on`` the day it became public (the notice's issue date, the day of the
+    restoration, shortening, correction or appeal). ``period_key`` names the period it is
+    about (the case that made it); ``view`` is the person's public periods after this change
+    (JSON), what the next change is compared with (portal.services.disclosure_feed)."""
+
+    __tablename__ = "disclosure_event"
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=12)
+    practitioner_id: int = Field(foreign_key="practitioner.id", index=True)
+    code: str = Field(max_length=32, index=True)
+    name: str = Field(max_length=200)
+    status: str = Field(max_length=12)
+    published_on: date = Field(index=True)
+    effective_on: date
+    period_start: date | None = None
+    period_end: date | None = None
+    reregister_from: date | None = None
+    document_no: str = Field(default="", max_length=64)
+    replaces_id: int | None = Field(default=None, foreign_key="disclosure_event.id")
+    period_key: str = Field(default="", max_length=64)
+    view: str = Field(default="[]", sa_type=Text)
+    recorded_at: datetime
+
+
 class UserAccount(SQLModel, table=True):
     """An officer's or institution administrator's account: one post, one set of rights
     (National-Procedure Art. 56; Hainan-Rules Art. 32, 34). Roles: portal.services.roles."""

@@ -11,7 +11,7 @@ from portal.models import (
     Notice,
     Practitioner,
 )
-from portal.services import blacklist, credit_archive, ledger
+from portal.services import blacklist, credit_archive, disclosure_feed, ledger
 from portal.services.errors import NotFound, ServiceError
 from portal.services.notices import decision_by_no, scores_in
 from portal.services.registry import (
@@ -155,8 +155,9 @@ def decide_appeal(
         )
         appeal.ledger_entry_id = entry.id
         appeal.outcome_points = points
-        ledger.recompute(session, person, decided_on)
+        timeline = ledger.recompute(session, person, decided_on)
         credit_archive.sync_from_ledger(session, act, [person.id or 0])  # the item follows
+        disclosure_feed.follow(session, person, decided_on, "appeal", timeline)
         blacklist.termination_reconsidered(
             session, act, appeal.decision_id, person.national_code, decided_on
         )

@@ -305,9 +305,21 @@ def generate(
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))  # fmt: skip
     _blacklist(engine, as_of)
+    _disclosures(engine)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))  # fresh statistics after a bulk load, for the planner
     return summary
+
+
+def _disclosures(engine: Engine) -> None:
+    """The disclosures feed of the demo's notices (``/feeds/disclosures.*``)."""
+    from sqlmodel import Session
+
+    from portal.services import disclosure_feed
+
+    with Session(engine) as session:
+        disclosure_feed.backfill(session)
+        session.commit()
 
 
 def _blacklist(engine: Engine, as_of: date, most: int = 60) -> None:

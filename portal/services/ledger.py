@@ -463,8 +463,11 @@ def correct_entries(
         new_entries.append(
             append(session, act, person, kind, old.event_date, data, old.decision_id, old.id)
         )
+    from portal.services import disclosure_feed
+
     for person in people.values():
-        recompute(session, person, as_of)
+        timeline = recompute(session, person, as_of)
+        disclosure_feed.follow(session, person, as_of, "correction", timeline)
     credit_archive.sync_from_ledger(session, act, list(people))
     blacklist.terminations_reconsidered(
         session,

@@ -15,7 +15,7 @@ from portal.models import (
     Notice,
     Practitioner,
 )
-from portal.services import credit_archive, ledger
+from portal.services import credit_archive, disclosure_feed, ledger
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import (
     Act,
@@ -150,6 +150,7 @@ def issue_notice(
     session.flush()
     audit(session, act, "issue_notice", "notice", notice.id, document_no=notice.document_no)
     credit_archive.sync_from_ledger(session, act, [person.id or 0])  # published: now public
+    disclosure_feed.follow(session, person, issued_on, "notice", timeline)
     return NoticeIssued(notice, tuple(warnings))
 
 

@@ -11,7 +11,7 @@ from portal.models import (
     Registration,
     RestorationApplication,
 )
-from portal.services import ledger
+from portal.services import disclosure_feed, ledger
 from portal.services.applications import (
     REFUSAL_ZH,
     agency_decides,
@@ -81,6 +81,7 @@ def decide_restoration(
             application.effective = outcome.effective
             if before == "terminated":
                 _close_registrations(session, act, person, outcome.effective or on)
+            disclosure_feed.follow(session, person, on, "restoration")
     session.add(application)
     audit(session, act, f"decide_restoration_{level}", "restoration_application", application.id)
     return application

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from portal.services import ledger
+from portal.services import disclosure_feed, ledger
 from portal.services.applications import (
     REFUSAL_ZH,
     try_event,
@@ -29,5 +29,6 @@ def shorten_period(
     if not outcome.accepted:
         raise ServiceError("new_end", REFUSAL_ZH.get(outcome.reason or "", outcome.reason or ""))
     ledger.append(session, act, person, "shorten", on, {"end": new_end.isoformat()})
-    ledger.recompute(session, person, on)
+    timeline = ledger.recompute(session, person, on)
+    disclosure_feed.follow(session, person, on, "shortening", timeline)
     return outcome
