@@ -17,6 +17,7 @@ from portal.identifiers import make_resident_id
 from portal.services import credit_objections as objections
 from portal.services.registry import Act
 from tests.admin.conftest import Places, post_form, token_in
+from tests.admin.test_credit_archive import _item
 
 HOSPITAL = "/admin/credit/subjects/designated_hospital/H43010200001"
 CREDIT = Act("chenjing", datetime(2025, 9, 26, 2, 0, tzinfo=UTC), "信用管理")
@@ -25,14 +26,6 @@ CREDIT = Act("chenjing", datetime(2025, 9, 26, 2, 0, tzinfo=UTC), "信用管理"
 def count(admin_url: str, table: str) -> int:
     with sqlite3.connect(admin_url.removeprefix("sqlite:///")) as conn:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-
-
-def _item(token: str, **over: str) -> dict[str, str]:
-    return {
-        "category": "violation", "polarity": "bad", "public": "1", "source": "supervision",
-        "source_unit": "长沙市医疗保障局", "title": "违规结算被约谈", "occurred_on": "2025-05-06",
-        "detail": "", "form_token": token, **over,
-    }  # fmt: skip
 
 
 async def test_text_fields_refuse_control_characters_and_overlong_text(
