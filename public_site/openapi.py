@@ -12,6 +12,7 @@ from typing import Any
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 NULLABLE_DATE = {"oneOf": [DATE, {"type": "null"}]}
+DATE_OR_EMPTY = {"anyOf": [DATE, {"type": "string", "enum": [""]}]}  # empty: no bound
 CODE_PATTERN = r"^(?:[DdNn][0-9]{11}|[Hh][YyJj][0-9]{12})$"
 STATUS = {"type": "string", "enum": ["normal", "suspended", "terminated", "cancelled"]}
 
@@ -163,6 +164,9 @@ SCHEMAS: dict[str, Any] = {
             "reregister_from": NULLABLE_DATE,
             "restoration_pending": {"type": "boolean"},
             "year_points": {"type": ["integer", "null"]},
+            "document_no": {"type": ["string", "null"], "description": "the published decision"},
+            "decision_date": NULLABLE_DATE,
+            "legal_basis": {"type": ["string", "null"]},
         },
     },
     "ReceiptRequest": {
@@ -297,12 +301,19 @@ def document() -> dict[str, Any]:
                         _query(
                             "institution",
                             {"type": "string", "maxLength": 32, "pattern": "^[^\\x00-\\x1f]*$"},
-                            "an institution's code; empty: all",
+                            "an institution's code, or part of its name; empty: all",
                         ),
                         _query(
                             "status",
                             {"type": "string", "enum": ["", "suspended", "terminated"]},
                             "empty: both",
+                        ),
+                        _query("decided_from", DATE_OR_EMPTY, "decisions on or after this day"),
+                        _query("decided_to", DATE_OR_EMPTY, "decisions on or before this day"),
+                        _query(
+                            "sort",
+                            {"type": "string", "enum": ["", "name", "decided"]},
+                            "empty: by national code; decided: newest decision first",
                         ),
                         _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, ""),
                         _query(

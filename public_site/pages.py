@@ -55,6 +55,9 @@ DISCLOSURE_COLUMNS = [
     "period_end",
     "reregister_from",
     "restoration_pending",
+    "document_no",
+    "decision_date",
+    "legal_basis",
 ]
 
 
@@ -190,11 +193,24 @@ def institution_page(
     )
 
 
-def read_filters(region: str | None, institution: str | None, status: str | None) -> Filters:
+def read_filters(
+    region: str | None,
+    institution: str | None,
+    status: str | None,
+    decided_from: str | None = None,
+    decided_to: str | None = None,
+    sort: str | None = None,
+) -> Filters:
+    """The disclosures' filters, each checked to its type (400 naming the field)."""
+    first = parse_date(decided_from, "decided_from") if decided_from else None
+    last = parse_date(decided_to, "decided_to") if decided_to else None
     return Filters(
         region=parse_region(region),
         institution=parse_text(institution, "institution", 32),
         status=parse_choice(status, "status", ("suspended", "terminated")),
+        decided_from=first,
+        decided_to=last,
+        sort=parse_choice(sort, "sort", ("name", "decided")),
     )
 
 
@@ -212,9 +228,12 @@ def disclosures_page(
     status: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
     format: FromQuery[str | None] = None,
+    decided_from: FromQuery[str | None] = None,
+    decided_to: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
 ) -> Any:
     limit(request, "pages")  # first: a bad request counts too
-    filters = read_filters(region, institution, status)
+    filters = read_filters(region, institution, status, decided_from, decided_to, sort)
     number = parse_page(page)
     kind = parse_choice(format, "format", ("html", "csv")) or "html"
     if kind == "csv":
@@ -222,9 +241,23 @@ def disclosures_page(
     per_page = 50 if kind == "html" else 5000
     with reader(request).connect() as conn:
         rows, total = public.disclosures(conn, filters, china_today(), number, per_page)
+        people = public.disclosed_people(conn, filters, china_today()) if kind == "html" else 0
     pages = check_page(number, total, per_page)
-    query = {"region": filters.region, "institution": filters.institution, "status": filters.status}
+    query = {
+        k: v
+        for k, v in {
+            "region": filters.region,
+            "institution": filters.institution,
+            "status": filters.status,
+            "decided_from": decided_from or "",
+            "decided_to": decided_to or "",
+            "sort": filters.sort,
+        }.items()
+        if v
+    }
     if kind == "csv":
+        for row in rows:  # words, not True/False
+            row["restoration_pending"] = "是" if row["restoration_pending"] else "否"
         return Response(
             csv_body(DISCLOSURE_COLUMNS, rows),
             media_type="text/csv; charset=utf-8",
@@ -239,6 +272,7 @@ def disclosures_page(
         context={
             "rows": rows,
             "total": total,
+            "people": people,
             "page": number,
             "pages": pages,
             "f": filters,

@@ -142,11 +142,14 @@ def disclosures_api(
     status: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
     per_page: FromQuery[str | None] = None,
+    decided_from: FromQuery[str | None] = None,
+    decided_to: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
 ) -> Any:
     """The JSON form of /disclosures: same filters, paginated (``page`` 1-1,000,000,
     ``per_page`` 1-500, default 50; a page past the last is 404)."""
     limit(request, "api")
-    filters = read_filters(region, institution, status)
+    filters = read_filters(region, institution, status, decided_from, decided_to, sort)
     number = parse_page(page)
     size = parse_int(per_page, "per_page", 50, 1, 500)
     with reader(request).connect() as conn:

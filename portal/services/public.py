@@ -306,26 +306,32 @@ def institution(
 @dataclass(frozen=True)
 class Filters:
     region: str = ""
-    institution: str = ""
+    institution: str = ""  # an institution's code (exact) or part of its name
     status: str = ""
+    decided_from: date | None = None  # the decision date of the published notice
+    decided_to: date | None = None
+    sort: str = ""  # "" (by code) | name | decided (newest first)
 
 
 def disclosures(
     conn: Connection, filters: Filters, on: date, page: int = 1, per_page: int = 50
 ) -> tuple[list[dict[str, Any]], int]:
     """Currently suspended and terminated practitioners (Hunan-Rules Art. 9(2)-(4)), one row
-    per person and institution, with their period. Returns (rows, total)."""
-    where = [REGS.c.deregistered_on.is_(None), REGS.c.status.in_(PUBLIC_STATUSES)]
-    if filters.status:
-        where.append(REGS.c.status == filters.status)
-    if filters.region:
-        where.append(INST.c.region.startswith(filters.region))
-    if filters.institution:
-        where.append(INST.c.code == filters.institution)
-    base = REGS.join(INST, INST.c.id == REGS.c.institution_id).join(
-        PEOPLE, PEOPLE.c.id == REGS.c.practitioner_id
-    )
+    per person and institution, with their period and the published decision behind it
+    (document number, decision date, legal basis). Filters: region (province, city or
+    county), institution (its code, or part of its name), status, decision dates; sorted by
+    code, name or decision date. Returns (rows, total rows); ``people_count`` counts people."""
+    base = _disclosure_base(on)
+    where = _disclosure_where(filters)
     total = int(conn.execute(select(func.count()).select_from(base).where(*where)).scalar_one())
+    order = {
+        "name": (PEOPLE.c.name, PEOPLE.c.national_code, INST.c.code),
+        "decided": (
+            DECISIONS.c.decision_date.desc().nulls_last(),
+            PEOPLE.c.national_code,
+            INST.c.code,
+        ),
+    }.get(filters.sort, (PEOPLE.c.national_code, INST.c.code))
     query = (
         select(
             PEOPLE.c.national_code,
@@ -334,10 +340,13 @@ def disclosures(
             INST.c.name.label("institution"),
             INST.c.region,
             REGS.c.status,
+            DECISIONS.c.document_no,
+            DECISIONS.c.decision_date,
+            DECISIONS.c.legal_basis,
         )
         .select_from(base)
         .where(*where)
-        .order_by(PEOPLE.c.national_code, INST.c.code)
+        .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
@@ -354,6 +363,56 @@ def disclosures(
         row["restoration_pending"] = status.restoration_pending if status else False
         row["year_points"] = status.year_points if status else None
     return rows, total
+
+
+def _disclosure_base(on: date) -> Any:
+    """Registrations with their institution, person and the person's latest published
+    notice (issued by ``on``) and its decision."""
+    latest = (
+        select(NOTICES.c.practitioner_id, func.max(NOTICES.c.id).label("notice_id"))
+        .where(NOTICES.c.status.in_(PUBLIC_STATUSES), NOTICES.c.issued_on <= on)
+        .group_by(NOTICES.c.practitioner_id)
+        .subquery()
+    )
+    return (
+        REGS.join(INST, INST.c.id == REGS.c.institution_id)
+        .join(PEOPLE, PEOPLE.c.id == REGS.c.practitioner_id)
+        .outerjoin(latest, latest.c.practitioner_id == PEOPLE.c.id)
+        .outerjoin(NOTICES, NOTICES.c.id == latest.c.notice_id)
+        .outerjoin(DECISIONS, DECISIONS.c.id == NOTICES.c.decision_id)
+    )
+
+
+def _disclosure_where(filters: Filters) -> list[Any]:
+    where = [REGS.c.deregistered_on.is_(None), REGS.c.status.in_(PUBLIC_STATUSES)]
+    if filters.status:
+        where.append(REGS.c.status == filters.status)
+    if filters.region:
+        where.append(INST.c.region.startswith(filters.region))
+    if filters.institution:
+        where.append(
+            or_(
+                INST.c.code == filters.institution.upper(),
+                INST.c.name.contains(filters.institution, autoescape=True),
+            )
+        )
+    if filters.decided_from:
+        where.append(DECISIONS.c.decision_date >= filters.decided_from)
+    if filters.decided_to:
+        where.append(DECISIONS.c.decision_date <= filters.decided_to)
+    return where
+
+
+def disclosed_people(conn: Connection, filters: Filters, on: date) -> int:
+    """How many people (not registrations) the filters find."""
+    base = _disclosure_base(on)
+    return int(
+        conn.execute(
+            select(func.count(func.distinct(REGS.c.practitioner_id)))
+            .select_from(base)
+            .where(*_disclosure_where(filters))
+        ).scalar_one()
+    )
 
 
 def _published() -> Any:
