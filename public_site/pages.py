@@ -285,16 +285,41 @@ def disclosures_page(
 
 
 @get("/blacklist", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)
-def blacklist_page(request: Request[Any, Any, Any]) -> Template:
+def blacklist_page(
+    request: Request[Any, Any, Any],
+    kind: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+    name: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
+) -> Template:
+    """The listed subjects in their publication period, newest first, 50 a page, with
+    filters by kind of subject, region and name, the total, and the listing authority."""
     limit(request, "pages")
+    wanted = parse_choice(kind, "kind", tuple(SUBJECT_KIND_ZH))
+    area = parse_region(region)
+    who = parse_text(name, "name", 40)
+    number = parse_page(page)
     with reader(request).connect() as conn:
         today = china_today()
-        rows = public.blacklist(conn, today, limit=500)
-        ended = public.blacklist_recently_ended(conn, today)
+        total = public.blacklist_total(conn, today, wanted, area, who)
+        rows = public.blacklist(conn, today, 50, (number - 1) * 50, wanted, area, who)
+        ended = public.blacklist_recently_ended(conn, today) if number == 1 else []
+    pages = check_page(number, total, 50)
+    query = {k: v for k, v in {"kind": wanted, "region": area, "name": who}.items() if v}
+
+    def url(n: int) -> str:
+        return "/blacklist?" + urlencode({**query, "page": n})
+
     return Template(
         template_name="blacklist.html",
-        context={"rows": rows, "ended": ended, "roles": ROLE_ZH, "kinds": SUBJECT_KIND_ZH},
-    )
+        context={
+            "rows": rows, "ended": ended, "roles": ROLE_ZH, "kinds": SUBJECT_KIND_ZH,
+            "total": total, "page": number, "pages": pages, "regions": REGIONS,
+            "f": {"kind": wanted, "region": area, "name": who},
+            "prev_url": url(number - 1) if number > 1 else None,
+            "next_url": url(number + 1) if number < pages else None,
+        },
+    )  # fmt: skip
 
 
 @get("/credit/a-grade", cache_control=PAGES, sync_to_thread=True, include_in_schema=False)

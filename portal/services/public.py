@@ -441,7 +441,15 @@ EVENTS = table(BlacklistEvent)
 RECENTLY_ENDED_DAYS = 30  # how long /blacklist shows "YYYY年MM月DD日修复" or 移出 (a choice)
 
 
-def blacklist(conn: Connection, on: date, limit: int = 500) -> list[dict[str, Any]]:
+def blacklist(
+    conn: Connection,
+    on: date,
+    limit: int = 500,
+    offset: int = 0,
+    kind: str = "",
+    region: str = "",
+    name: str = "",
+) -> list[dict[str, Any]]:
     """The blacklist on ``on`` (Hunan-Credit Art. 33-35; Hunan-Rules Art. 17), by
     construction the replay of ``/feeds/blacklist.json`` (DESIGN "Feeds"): per code, the
     latest public event with ``effective`` ≤ ``on``, kept when its status is ``listed``
@@ -469,16 +477,50 @@ def blacklist(conn: Connection, on: date, limit: int = 500) -> list[dict[str, An
         )
         .join(latest, latest.c.id == EVENTS.c.id)
         .join(LISTINGS, LISTINGS.c.id == EVENTS.c.listing_id)
-        .where(EVENTS.c.status == "listed")
-        .where(EVENTS.c.period_start <= on, EVENTS.c.period_end > on)
+        .where(*_listed_where(on, kind, region, name))
         .order_by(EVENTS.c.period_start.desc(), EVENTS.c.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     rows = [dict(r._mapping) for r in conn.execute(query)]
     objected = objected_listings(conn, [r["id"] for r in rows])
     for row in rows:
         row["under_objection"] = row["id"] in objected
     return rows
+
+
+def _listed_where(on: date, kind: str, region: str, name: str) -> list[Any]:
+    where = [EVENTS.c.status == "listed", EVENTS.c.period_start <= on, EVENTS.c.period_end > on]
+    if kind:
+        where.append(EVENTS.c.subject_kind == kind)
+    if region:
+        where.append(LISTINGS.c.region.startswith(region))
+    if name:
+        where.append(EVENTS.c.name.contains(name, autoescape=True))
+    return where
+
+
+def blacklist_total(
+    conn: Connection, on: date, kind: str = "", region: str = "", name: str = ""
+) -> int:
+    """How many subjects :func:`blacklist` lists with these filters."""
+    horizon = _feed_horizon(conn, on)
+    latest = (
+        select(func.max(EVENTS.c.id).label("id"))
+        .where(EVENTS.c.id < horizon, EVENTS.c.effective_on <= on)
+        .group_by(EVENTS.c.code)
+        .subquery()
+    )
+    query = (
+        select(func.count())
+        .select_from(
+            EVENTS.join(latest, latest.c.id == EVENTS.c.id).join(
+                LISTINGS, LISTINGS.c.id == EVENTS.c.listing_id
+            )
+        )
+        .where(*_listed_where(on, kind, region, name))
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def objected_listings(conn: Connection, listing_ids: list[int]) -> set[int]:

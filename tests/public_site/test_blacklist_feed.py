@@ -4,6 +4,7 @@ a repair shows its mark and leaves the list; no ID-derived key is ever shown."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -239,3 +240,24 @@ async def test_every_item_says_whether_an_objection_is_open(client: AsyncTestCli
     csv = (await client.get("/feeds/blacklist.csv", params={"limit": 100})).content
     header = csv.decode("utf-8-sig").splitlines()[0].split(",")
     assert header[-1] == "under_objection"
+
+
+async def test_the_blacklist_page_filters_pages_and_counts(client: AsyncTestClient[Any]) -> None:
+    """Filters by kind, region and name; the total; 50 a page; past the last page 404."""
+    page = await client.get("/blacklist")
+    assert page.status_code == 200
+    total = int(re.search(r"共 (\d+) 个信用主体", page.text).group(1))  # type: ignore[union-attr]
+    assert total > 0
+    first_name = re.search(
+        r'<td data-label="名称"><a href="/practitioners/[^"]+">([^<]+)</a>', page.text
+    )
+    assert first_name
+    found = await client.get("/blacklist", params={"name": first_name.group(1)})
+    assert first_name.group(1) in found.text
+    assert int(re.search(r"共 (\d+) 个", found.text).group(1)) <= total  # type: ignore[union-attr]
+    none = await client.get("/blacklist", params={"kind": "pharma_company"})
+    assert "共 0 个信用主体" in none.text and "没有符合条件的信用主体" in none.text
+    assert (await client.get("/blacklist", params={"kind": "gossip"})).status_code == 400
+    assert (await client.get("/blacklist", params={"region": "4x"})).status_code == 400
+    last = -(-total // 50)
+    assert (await client.get("/blacklist", params={"page": str(last + 1)})).status_code == 404
