@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from portal.credit_models import CreditSubject
 from portal.crypto import SealError, seal, secret_check, unseal
 from portal.db import session_scope
 from portal.identifiers import id_digest
@@ -75,6 +76,19 @@ def rotate(
             session.add(person)
             if progress and report.practitioners % 1000 == 0:
                 progress(1000)
+        for subject in session.exec(  # credit subjects' ID / exit-entry numbers
+            select(CreditSubject).where(col(CreditSubject.document_sealed).is_not(None))
+        ):
+            context = f"credit_subject.document:{subject.subject_key}"
+            try:
+                number = unseal(old, subject.document_sealed or "", context)
+            except SealError as exc:
+                raise SecretMismatch(f"credit subject {subject.subject_key} does not open") from exc
+            # The key stays (items and results name it); the search hash follows the secret.
+            subject.document_sealed = seal(new, number, context)
+            subject.document_digest = id_digest(number, new)
+            session.add(subject)
+            report.resealed += 1
         for key in session.exec(select(ReceiptKey)):  # the receipt keys' private halves
             context = f"receipt_key:{key.kid}"
             try:

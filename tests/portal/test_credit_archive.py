@@ -303,3 +303,26 @@ def test_an_upheld_appeal_changes_the_item_and_to_zero_withdraws_it(
                       decided_on=date(2025, 4, 20), points=points)  # fmt: skip
     [view] = archive.current_items(session, "practitioner", cast.nurse)  # 71号: withdrawn
     assert "70号" in view.item.title and "记1分（申诉更正）" in view.item.title
+
+
+def test_a_new_secret_reseals_subjects_numbers_and_keeps_their_keys(
+    engine: Engine, session: Session, cast: Cast
+) -> None:
+    """``portal secret rotate``: an individual's number opens and is found under the new
+    secret; the subject's key (which items and results name) stays as it was."""
+    from portal.services.secrets import rotate
+
+    number = make_resident_id("430104", date(1966, 1, 2), 41, "male")
+    person = subjects.create_subject(
+        session, OFFICER, kind="insured_person", name="钱七", region="430104", number=number,
+        secret=SECRET,
+    )  # fmt: skip
+    session.commit()
+    key = person.subject_key
+    new_secret = "another-secret-for-credit-subjects"
+    rotate(engine, SECRET, new_secret)
+    session.expire_all()
+    [found] = subjects.find_by_number(session, number, new_secret)
+    assert found.subject_key == key
+    assert subjects.masked_document(found, new_secret) == number[:3] + "*" * 11 + number[-4:]
+    assert subjects.find_by_number(session, number, SECRET) == []  # the old hash is gone
