@@ -415,30 +415,20 @@ def disclosed_people(conn: Connection, filters: Filters, on: date) -> int:
     )
 
 
-def _published() -> Any:
-    """Notices of published decisions with their person, case and institution."""
-    return select(
-        NOTICES.c.id,
-        PEOPLE.c.national_code,
-        PEOPLE.c.name,
-        NOTICES.c.status,
-        NOTICES.c.issued_on,
-        NOTICES.c.period_start,
-        NOTICES.c.period_end,
-        NOTICES.c.reregister_from,
-        NOTICES.c.points,
-        DECISIONS.c.document_no,
-        INST.c.name.label("institution"),
-    ).select_from(
-        NOTICES.join(PEOPLE, PEOPLE.c.id == NOTICES.c.practitioner_id)
-        .join(DECISIONS, DECISIONS.c.id == NOTICES.c.decision_id)
-        .join(INST, INST.c.id == DECISIONS.c.institution_id)
-    )
-
-
 LISTINGS = table(BlacklistListing)
 EVENTS = table(BlacklistEvent)
 RECENTLY_ENDED_DAYS = 30  # how long /blacklist shows "YYYY年MM月DD日修复" or 移出 (a choice)
+
+
+def _latest_events(conn: Connection, on: date) -> Any:
+    """Each code's latest public blacklist event in force on ``on`` (the feed's replay)."""
+    horizon = _feed_horizon(conn, on)
+    return (
+        select(func.max(EVENTS.c.id).label("id"))
+        .where(EVENTS.c.id < horizon, EVENTS.c.effective_on <= on)
+        .group_by(EVENTS.c.code)
+        .subquery()
+    )
 
 
 def blacklist(
@@ -455,13 +445,7 @@ def blacklist(
     latest public event with ``effective`` ≤ ``on``, kept when its status is ``listed``
     and its period (认定之日 ≤ ``on`` < ``period_end``, 3 years, RULES I-19) holds. Newest
     listing first, with the listing authority."""
-    horizon = _feed_horizon(conn, on)
-    latest = (
-        select(func.max(EVENTS.c.id).label("id"))
-        .where(EVENTS.c.id < horizon, EVENTS.c.effective_on <= on)
-        .group_by(EVENTS.c.code)
-        .subquery()
-    )
+    latest = _latest_events(conn, on)
     query = (
         select(
             EVENTS.c.listing_id.label("id"),
@@ -504,13 +488,7 @@ def blacklist_total(
     conn: Connection, on: date, kind: str = "", region: str = "", name: str = ""
 ) -> int:
     """How many subjects :func:`blacklist` lists with these filters."""
-    horizon = _feed_horizon(conn, on)
-    latest = (
-        select(func.max(EVENTS.c.id).label("id"))
-        .where(EVENTS.c.id < horizon, EVENTS.c.effective_on <= on)
-        .group_by(EVENTS.c.code)
-        .subquery()
-    )
+    latest = _latest_events(conn, on)
     query = (
         select(func.count())
         .select_from(
@@ -615,19 +593,6 @@ def blacklist_events(
     for item in items:
         item["under_objection"] = item.pop("listing_id") in objected
     return items
-
-
-def status_changes(conn: Connection, since: int = 0, limit: int = 200) -> list[dict[str, Any]]:
-    """Published suspensions and terminations, in the order they were published (the
-    ``since`` cursor is the last item's id)."""
-    query = (
-        _published()
-        .where(NOTICES.c.status.in_(PUBLIC_STATUSES))
-        .where(NOTICES.c.id > since)
-        .order_by(NOTICES.c.id)
-        .limit(limit)
-    )
-    return [dict(r._mapping) for r in conn.execute(query)]
 
 
 # The fast reads (status API, batch, badge) detect a damaged cache row only as cheaply as
