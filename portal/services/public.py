@@ -8,6 +8,7 @@ decisions only.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select
 from portal.credit_models import BlacklistEvent, BlacklistListing
 from portal.models import (
     Decision,
+    DisclosureEvent,
     Institution,
     Notice,
     PortalMeta,
@@ -25,7 +27,7 @@ from portal.models import (
     table,
 )
 from portal.services.lookup import Found, StatusUnknown, cached_status, status_by_code
-from scoring.model import StatusOn
+from scoring.model import STATUS_OF_KIND, StatusOn
 from scoring.rulesets import practitioner_ruleset
 
 PEOPLE = table(Practitioner)
@@ -33,6 +35,7 @@ REGS = table(Registration)
 INST = table(Institution)
 NOTICES = table(Notice)
 DECISIONS = table(Decision)
+FEED_ITEMS = table(DisclosureEvent)
 PUBLIC_STATUSES = ("suspended", "terminated", "cancelled")
 
 
@@ -55,6 +58,7 @@ class PublicPerson:
     points_public: bool
     decisions: list[dict[str, Any]] = field(default_factory=list)
     scope: str = ""
+    restored_on: str | None = None  # the latest restoration in force, while status is normal
 
     def api(self) -> dict[str, Any]:
         sites = [{"code": x.code, "name": x.name} for x in self.sites]
@@ -160,7 +164,32 @@ def _public(conn: Connection, found: Found, sites: list[Site], decisions: bool) 
             .order_by(DECISIONS.c.decision_date.desc())
         )
         result.decisions = [dict(r._mapping) for r in notices]
+        restored = restorations(conn, found.id, found.status.on)
+        for d in result.decisions:
+            start = d["period_start"]
+            d["restored_on"] = restored.get((d["status"], str(start) if start else ""))
+        if found.status.status == "normal" and restored:
+            result.restored_on = max(restored.values())
     return result
+
+
+def restorations(conn: Connection, person_id: int, on: date) -> dict[tuple[str, str], str]:
+    """The restorations the public has been told of by ``on``: (status, period start) →
+    the day payment resumed (RULES I-12), read from the newest disclosure-feed item's view
+    of the person's published periods (so a corrected or withdrawn restoration is gone)."""
+    view = conn.execute(
+        select(FEED_ITEMS.c.view)
+        .where(FEED_ITEMS.c.practitioner_id == person_id)
+        .where(FEED_ITEMS.c.published_on <= on)
+        .order_by(FEED_ITEMS.c.id.desc())
+        .limit(1)
+    ).scalar()
+    found: dict[tuple[str, str], str] = {}
+    for period in json.loads(view) if view else []:
+        day = period.get("restored_on")
+        if day and day <= on.isoformat():
+            found[(STATUS_OF_KIND[period["kind"]], period["start"])] = day
+    return found
 
 
 @dataclass
@@ -530,7 +559,7 @@ def blacklist_recently_ended(conn: Connection, on: date) -> list[dict[str, Any]]
         .join(LISTINGS, LISTINGS.c.id == EVENTS.c.listing_id)
         .where(EVENTS.c.type.in_(("repaired", "removed")))
         .where(LISTINGS.c.state == EVENTS.c.type)
-        .where(EVENTS.c.published_on <= on)
+        .where(FEED_ITEMS.c.published_on <= on)
         .where(EVENTS.c.effective_on <= on)
         .where(EVENTS.c.effective_on > on - timedelta(days=RECENTLY_ENDED_DAYS))
         .order_by(EVENTS.c.effective_on.desc(), EVENTS.c.id.desc())

@@ -185,3 +185,19 @@ def test_the_demo_has_a_feed_that_replays_to_its_statuses(demo_url: str) -> None
             got = state.get(person.national_code, {}).get("status", "normal")
             assert got == expected or person.id in unpublished, person.national_code
     engine.dispose()
+
+
+async def test_the_doctor_s_page_gives_the_day_payment_resumed_after_a_restoration(
+    client: AsyncTestClient[Any], site: tuple[str, dict[str, str]]
+) -> None:
+    """After a restoration the status is 正常 and the page says since when (RULES I-12);
+    the suspension's row says so too. Someone whose period merely ended says nothing of it."""
+    state = await _replay(client)
+    restored = state[site[1]["restored"]]
+    assert restored["type"] == "restored"
+    page = (await client.get(f"/practitioners/{site[1]['restored']}")).text
+    assert "医保支付资格正常" in page
+    assert f"已于 {restored['effective']} 恢复医保支付资格" in page
+    assert f"{restored['effective']} 起已恢复" in page
+    other = (await client.get(f"/practitioners/{site[1]['terminated']}")).text
+    assert "恢复医保支付资格" not in other and "起已恢复" not in other
