@@ -559,7 +559,7 @@ def blacklist_recently_ended(conn: Connection, on: date) -> list[dict[str, Any]]
         .join(LISTINGS, LISTINGS.c.id == EVENTS.c.listing_id)
         .where(EVENTS.c.type.in_(("repaired", "removed")))
         .where(LISTINGS.c.state == EVENTS.c.type)
-        .where(FEED_ITEMS.c.published_on <= on)
+        .where(EVENTS.c.published_on <= on)
         .where(EVENTS.c.effective_on <= on)
         .where(EVENTS.c.effective_on > on - timedelta(days=RECENTLY_ENDED_DAYS))
         .order_by(EVENTS.c.effective_on.desc(), EVENTS.c.id.desc())
