@@ -33,7 +33,7 @@ from portal.services import accounts
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import Act
 from portal.services.roles import ROLES, USERS_MANAGE, USERS_READ, in_region
-from public_site.common import limit
+from public_site.limits import limit
 
 STATE_ZH = {"requested": "待审批", "active": "在用", "deactivated": "已停用"}
 

@@ -32,7 +32,7 @@ from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
 from portal.services.webhooks import deliver
 from portal.settings import Settings, rate_limits
-from public_site.common import make_limiters, static_gate
+from public_site.limits import make_limits, static_gate
 from public_site.routes import ROUTES as PUBLIC_ROUTES
 from public_site.security import EXCEPTION_HANDLERS, finish_response, header_limits
 
@@ -181,7 +181,9 @@ def create_app(
     app.state.error_pages = {"/admin": "admin/error.html", "/me": "admin/error.html"}
     app.state.engine = engine
     app.state.reader = reads
-    app.state.limiters = make_limiters(limits or rate_limits())
+    app.state.limiters = make_limits(
+        limits or rate_limits(), settings.redis_url, settings.database_url
+    )
     app.state.batch_threads = anyio.CapacityLimiter(2)
     return app
 

@@ -30,6 +30,7 @@ class Settings:
     workers: int = 1
     base_url: str = ""  # every absolute link; default http://HOST:PORT
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    redis_url: str = ""  # rate limits shared by every worker and process (else per process)
 
     def __post_init__(self) -> None:
         if len(self.secret) < 16:
@@ -61,6 +62,7 @@ class Settings:
             workers=_positive(env, "PORTAL_WORKERS", cls.workers),
             base_url=_base_url(env.get("PORTAL_BASE_URL", "")),
             trusted_proxies=_networks(env.get("PORTAL_TRUSTED_PROXIES", "")),
+            redis_url=_redis_url(env.get("REDIS_URL", "")),
         )
         try:
             normalise_url(settings.database_url)
@@ -108,6 +110,15 @@ def _base_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def _redis_url(text: str) -> str:
+    text = text.strip()
+    if text and urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(
+            f"REDIS_URL must be redis://host:port/db, rediss://… or unix:///path, got {text!r}"
+        )
+    return text
+
+
 def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
     """PORTAL_TRUSTED_PROXIES: comma-separated IPs or CIDRs (empty: trust no proxy)."""
     networks = []
@@ -147,7 +158,8 @@ def rate_limits(env: Mapping[str, str] | None = None) -> dict[str, tuple[int, fl
     Sized for real use: a patient searches a few times a minute; a hospital page shows a
     few dozen badges; a registration platform checks its doctors in batches (a batch of n
     codes costs ⌈n / 100⌉ API units, spec/DESIGN.md). Harvesting the registry by name or
-    code takes days at these rates. Per process: with N workers, N times the rate.
+    code takes days at these rates. Shared by every worker and process when REDIS_URL is set;
+    otherwise per process (with N workers, N times the rate).
     """
     env = os.environ if env is None else env
     return {

@@ -18,15 +18,8 @@ from portal.clock import china_today
 from portal.identifiers import is_national_code
 from portal.services import public
 from portal.services.registry import STATUS_ZH
-from public_site.common import (
-    PAGES,
-    base_url,
-    fresh,
-    limit,
-    micro_cache,
-    on_loop_connection,
-    reader,
-)
+from public_site.common import PAGES, base_url, fresh, micro_cache, on_loop_connection, reader
+from public_site.limits import limit
 
 BADGE_COLOURS = {
     "normal": "#1b6b2f",

@@ -1,4 +1,5 @@
-"""What every public route shares: errors, parameters, the client, limits, caches, CSV.
+"""What every public route shares: errors, parameters, the client, caches, CSV (the rate
+limits are in public_site.limits).
 
 Parameters are read as text and checked here, to their documented type and range
 (spec/DESIGN.md, "Pinned details"), so that bad input is a 400 naming the field, never a
@@ -14,7 +15,6 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from ipaddress import ip_address
 from typing import Any, TypeVar
@@ -168,82 +168,6 @@ def base_url(request: Request[Any, Any, Any]) -> str:
     return settings.base_url
 
 
-# --- rate limits -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limit:
-    """``requests`` per ``window`` seconds per client, for one group of routes."""
-
-    name: str
-    requests: int
-    window: float
-    message: str
-
-
-class Limiter:
-    """A fixed window per client, opened at its first request (in memory, per process)."""
-
-    def __init__(self, limit: Limit) -> None:
-        self.limit = limit
-        self.counts: dict[str, tuple[float, int]] = {}
-
-    def take(self, client: str, cost: int = 1) -> float:
-        """0 when allowed; else the seconds until the window reopens (for Retry-After)."""
-        now = time.monotonic()
-        started, count = self.counts.get(client, (now, 0))
-        if now - started >= self.limit.window:
-            started, count = now, 0
-            if len(self.counts) > 100_000:
-                self.counts.clear()
-        if count + cost > self.limit.requests:
-            self.counts[client] = (started, count)
-            return max(0.0, started + self.limit.window - now)
-        self.counts[client] = (started, count + cost)
-        return 0.0
-
-
-class TooMany(Exception):
-    """Over a rate limit: answered 429 with Retry-After, never cacheable."""
-
-    def __init__(self, retry_after: float, message: str) -> None:
-        super().__init__(message)
-        self.retry_after = max(1, math.ceil(retry_after))
-        self.message = message
-
-
-def limit(request: Request[Any, Any, Any], name: str, cost: int = 1) -> None:
-    """Count a request of the group ``name`` (``cost`` units); raise TooMany when over.
-
-    The API has two windows: a burst per second and a sustained rate per minute."""
-    state = request.app.state
-    client = client_of(request)
-    for group in ("api_burst", "api") if name == "api" else (name,):
-        limiter: Limiter = state.limiters[group]
-        wait = limiter.take(client, cost)
-        if wait:
-            raise TooMany(wait, limiter.limit.message)
-
-
-LIMIT_MESSAGES = {
-    "search": "查询过于频繁，请稍后再试",
-    "pages": "访问过于频繁，请稍后再试",
-    "badges": "徽标请求过于频繁，请稍后再试",
-    "api": "请求过于频繁，请降低频率（批量查询每 100 个代码计 1 次）",
-    "api_burst": "请求过于频繁，请降低频率（批量查询每 100 个代码计 1 次）",
-    "feeds": "订阅源请求过于频繁，请稍后再试",
-    "static": "请求过于频繁，请稍后再试",
-    "receipts": "签发凭证过于频繁，请稍后再试（凭证用于留存核验结果，不必每次查询都签发）",
-}
-
-
-def make_limiters(limits: dict[str, tuple[int, float]]) -> dict[str, Limiter]:
-    return {
-        name: Limiter(Limit(name, count, window, LIMIT_MESSAGES[name]))
-        for name, (count, window) in limits.items()
-    }
-
-
 # --- per-process answers and the loop's own connection ------------------------------------
 
 
@@ -351,8 +275,3 @@ def csv_body(columns: list[str], rows: Iterable[dict[str, Any]]) -> bytes:
 
 def jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
-
-
-async def static_gate(request: Request[Any, Any, Any]) -> None:
-    """The style sheets and scripts are limited too (they are cached for a day)."""
-    limit(request, "static")

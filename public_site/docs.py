@@ -10,7 +10,8 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from public_site.common import PAGES, base_url, limit
+from public_site.common import PAGES, base_url
+from public_site.limits import limit
 
 
 @get("/docs", cache_control=PAGES, sync_to_thread=False, include_in_schema=False)
@@ -19,8 +20,9 @@ def integrators(request: Request[Any, Any, Any]) -> Template:
     portal, with the limits each route has (portal.settings.RATE_LIMITS)."""
     limit(request, "pages")
     limits = request.app.state.limiters
-    per = {name: limiter.limit for name, limiter in limits.items()}
-    return Template(template_name="docs.html", context={"base": base_url(request), "limits": per})
+    per = {name: limits.of(name) for name in limits.local}
+    context = {"base": base_url(request), "limits": per, "shared": limits.shared}
+    return Template(template_name="docs.html", context=context)
 
 
 @get("/docs/api", cache_control=PAGES, sync_to_thread=False, include_in_schema=False)

@@ -19,16 +19,8 @@ from litestar.serialization import encode_json
 from portal.clock import china_today
 from portal.services import disclosure_feed, public
 from portal.services.registry import STATUS_ZH
-from public_site.common import (
-    FEEDS,
-    BadInput,
-    base_url,
-    csv_body,
-    jsonable,
-    limit,
-    parse_int,
-    reader,
-)
+from public_site.common import FEEDS, BadInput, base_url, csv_body, jsonable, parse_int, reader
+from public_site.limits import limit
 
 FEED_FORMATS = {"blacklist": ("json", "csv", "atom"), "disclosures": ("json", "csv", "atom")}
 # The DESIGN feed item ("Feeds"), then the listing authority, the kind of subject and

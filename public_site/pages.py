@@ -26,11 +26,9 @@ from public_site.common import (
     NO_STORE,
     PAGES,
     BadInput,
-    TooMany,
     check_page,
     csv_body,
     fresh,
-    limit,
     parse_choice,
     parse_date,
     parse_page,
@@ -38,6 +36,7 @@ from public_site.common import (
     parse_text,
     reader,
 )
+from public_site.limits import TooMany, limit
 from scoring.rulesets import PractitionerRuleset, all_rulesets
 from scoring.workdays import default_calendar
 

@@ -29,12 +29,12 @@ from public_site.common import (
     BadInput,
     base_url,
     json_object,
-    limit,
     parse_date,
     parse_text,
     reader,
     require_json,
 )
+from public_site.limits import limit
 
 MAX_BODY = 4 * 1024
 _ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)

@@ -23,7 +23,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from public_site.common import BadInput, TooMany
+from public_site.common import BadInput
+from public_site.limits import TooMany
 
 log = logging.getLogger("portal.errors")
 MAX_HEADERS = 100

@@ -28,7 +28,6 @@ from public_site.common import (
     fresh,
     json_object,
     jsonable,
-    limit,
     micro_cache,
     on_loop_connection,
     parse_date,
@@ -37,6 +36,7 @@ from public_site.common import (
     reader,
     require_json,
 )
+from public_site.limits import limit
 from public_site.openapi import document as openapi_document
 from public_site.pages import read_filters
 
