@@ -46,16 +46,27 @@ ADMIN_TEMPLATES = Path(__file__).resolve().parent.parent / "admin" / "templates"
 PUBLIC_STATIC = PUBLIC_TEMPLATES.parent / "static"
 
 
+def _done_for(engine: Engine, today: date) -> bool:
+    """Has today's refresh been done already (by another worker, or the CLI)?"""
+    from portal.services.public import data_as_of
+
+    with engine.connect() as conn:
+        as_of = data_as_of(conn)
+    return as_of is not None and as_of >= today
+
+
 async def _background(engine: Engine) -> None:
     """On a single machine, `portal serve` also delivers webhooks (every 30 s) and brings
-    registrations' stored statuses to the day's (at start and after midnight in China).
-    Both are idempotent, so a second process doing the same harms nothing."""
+    registrations' stored statuses to the day's (at start and after midnight in China,
+    unless that day's refresh is recorded already). Both are idempotent, so a second
+    process doing the same harms nothing."""
     refreshed: date | None = None
     while True:
         try:
             today = china_today()
             if refreshed != today:
-                await anyio.to_thread.run_sync(refresh_statuses, engine, today)
+                if not await anyio.to_thread.run_sync(_done_for, engine, today):
+                    await anyio.to_thread.run_sync(refresh_statuses, engine, today)
                 await anyio.to_thread.run_sync(blacklist.daily, engine, today)
                 refreshed = today
             await anyio.to_thread.run_sync(deliver, engine)

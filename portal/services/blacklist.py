@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, String, cast, func, literal
 from sqlmodel import Session, col, select
 
 from portal.clock import CHINA
@@ -57,7 +57,12 @@ from portal.services.errors import NotFound, ServiceError, checked_text
 from portal.services.registry import Act, audit
 from scoring.dates import years_later
 from scoring.deadlines import due_date
-from scoring.rulesets import credit_ruleset, practitioner_ruleset
+from scoring.rulesets import (
+    PractitionerRuleset,
+    all_rulesets,
+    credit_ruleset,
+    practitioner_ruleset,
+)
 
 RULESET = "hunan-credit-2024"
 BAR_YEARS = 5  # Hunan-Credit Art. 33(4): 5年内从事定点医药机构管理活动
@@ -257,6 +262,14 @@ def propose_terminated(
     Proposed on the day the termination notice was issued (made public). ``sees_region``
     keeps the practitioners of an officer's region only (Hunan-Credit Art. 21: an officer
     acts on the subjects of its region); None: the whole province (the daily job)."""
+    key = col(Practitioner.national_code)
+    origin_of = literal("decision:") + cast(col(Decision.id), String) + ":" + key
+    taken = select(BlacklistListing.id).where(BlacklistListing.origin == origin_of)
+    with_step = [
+        r.id
+        for r in all_rulesets().values()
+        if isinstance(r, PractitionerRuleset) and "blacklist_terminated" in r.deadlines
+    ]
     rows = session.exec(
         select(Notice, Decision, Practitioner, Institution)
         .join(Decision, col(Decision.id) == Notice.decision_id)
@@ -264,6 +277,8 @@ def propose_terminated(
         .join(Institution, col(Institution.id) == Decision.institution_id)
         .where(Notice.status == "terminated")
         .where(Notice.issued_on <= today)
+        .where(col(Decision.ruleset).in_(with_step))
+        .where(~taken.exists())  # proposed already: not loaded again every day
         .order_by(col(Notice.id))
         .limit(limit)
     ).all()
@@ -272,12 +287,7 @@ def propose_terminated(
         if sees_region is not None and not sees_region(person.region):
             continue
         rules = practitioner_ruleset(decision.ruleset)
-        if "blacklist_terminated" not in rules.deadlines:
-            continue
         origin = f"decision:{decision.id}:{person.national_code}"
-        taken = select(BlacklistListing.id).where(BlacklistListing.origin == origin)
-        if session.exec(taken).first() is not None:
-            continue
         due = due_date(rules, "blacklist_terminated", decision.decision_date).due
         grounds = (
             f"{person.name}（{person.national_code}）因{place.name}的违法违规行为，"
