@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,15 @@ ADMIN_TEMPLATES = Path(__file__).resolve().parent.parent / "admin" / "templates"
 PUBLIC_STATIC = PUBLIC_TEMPLATES.parent / "static"
 
 
-def _done_for(engine: Engine, today: date) -> bool:
-    """Has today's refresh been done already (by another worker, or the CLI)?"""
+def _refresh(engine: Engine, today: date) -> None:
+    """The day's status refresh, unless it is recorded already (by another worker, or the
+    CLI): workers that start after it do not repeat the full pass."""
     from portal.services.public import data_as_of
 
     with engine.connect() as conn:
         as_of = data_as_of(conn)
-    return as_of is not None and as_of >= today
+    if as_of is None or as_of < today:
+        refresh_statuses(engine, today)
 
 
 async def _background(engine: Engine) -> None:
@@ -60,18 +63,25 @@ async def _background(engine: Engine) -> None:
     registrations' stored statuses to the day's (at start and after midnight in China,
     unless that day's refresh is recorded already). Both are idempotent, so a second
     process doing the same harms nothing."""
-    refreshed: date | None = None
+    done: dict[str, date] = {}  # each daily task's last day done, tried alone
+    daily: dict[str, Callable[[Engine, date], object]] = {
+        "refresh": _refresh,
+        "blacklist": blacklist.daily,
+    }
     while True:
+        today = china_today()
+        for name, task in daily.items():
+            if done.get(name) == today:
+                continue
+            try:
+                await anyio.to_thread.run_sync(task, engine, today)
+                done[name] = today
+            except Exception:  # keep serving; the next round tries again
+                logging.getLogger("portal").exception("background round: %s failed", name)
         try:
-            today = china_today()
-            if refreshed != today:
-                if not await anyio.to_thread.run_sync(_done_for, engine, today):
-                    await anyio.to_thread.run_sync(refresh_statuses, engine, today)
-                await anyio.to_thread.run_sync(blacklist.daily, engine, today)
-                refreshed = today
             await anyio.to_thread.run_sync(deliver, engine)
-        except Exception:  # keep serving; the next round tries again
-            logging.getLogger("portal").exception("background round failed")
+        except Exception:
+            logging.getLogger("portal").exception("background round: webhooks failed")
         await asyncio.sleep(30)
 
 

@@ -283,9 +283,20 @@ def propose_terminated(
         .limit(limit)
     ).all()
     made = []
+    busy = set(
+        session.exec(
+            select(BlacklistListing.subject_key)
+            .where(BlacklistListing.subject_kind == "practitioner")
+            .where(col(BlacklistListing.state).in_(ACTIVE))
+            .where(BlacklistListing.role == "")
+        ).all()
+    )
     for notice, decision, person, place in rows:
         if sees_region is not None and not sees_region(person.region):
             continue
+        if person.national_code in busy:  # a second termination of someone proposed or
+            continue  # listed already: that one record stands (Art. 35); asked again daily
+        busy.add(person.national_code)
         rules = practitioner_ruleset(decision.ruleset)
         origin = f"decision:{decision.id}:{person.national_code}"
         due = due_date(rules, "blacklist_terminated", decision.decision_date).due

@@ -49,6 +49,19 @@ def listed(session: Session, cast: Cast, on: date = date(2025, 6, 20)) -> Blackl
     return blacklist.list_subject(session, OFFICER, proposal.id or 0, listed_on=on)
 
 
+def test_a_second_termination_of_someone_proposed_already_does_not_stop_the_day_s_work(
+    session: Session, cast: Cast
+) -> None:
+    """Two published terminations of one person (two decisions): one proposal, and the daily
+    job goes on with everyone else (it used to fail whole, every round, on the second)."""
+    terminate(session, cast, cast.nurse)
+    terminate(session, cast, cast.nurse, no="湘医保协〔2025〕91号")
+    terminate(session, cast, cast.doctor, no="湘医保协〔2025〕92号")
+    made = blacklist.propose_terminated(session, OFFICER, date(2025, 6, 4))
+    assert sorted(m.subject_key for m in made) == sorted([cast.nurse, cast.doctor])
+    assert blacklist.propose_terminated(session, OFFICER, date(2025, 6, 5)) == []
+
+
 def test_terminated_practitioners_are_proposed_once_due_in_20_working_days(
     session: Session, cast: Cast
 ) -> None:
