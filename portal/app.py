@@ -33,6 +33,7 @@ from portal.services.secrets import check_secret
 from portal.services.verify import refresh_statuses
 from portal.services.webhooks import deliver
 from portal.settings import Settings, rate_limits
+from public_site import fast
 from public_site.limits import make_limits, static_gate
 from public_site.routes import ROUTES as PUBLIC_ROUTES
 from public_site.security import EXCEPTION_HANDLERS, finish_response, header_limits
@@ -100,11 +101,16 @@ class Portal(Litestar):
     as the GET it stands for, before routing, and its body is dropped on the way out: the
     headers (Content-Length, ETag, Cache-Control...) are exactly the GET's."""
 
+    fast_path = True  # public_site.fast answers plain status and badge requests first
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "HEAD":
-            scope = {**scope, "method": "GET"}
-            await super().__call__(scope, receive, _without_body(send))
-            return
+        if scope["type"] == "http":
+            if scope["method"] == "HEAD":
+                scope = {**scope, "method": "GET"}
+                await super().__call__(scope, receive, _without_body(send))
+                return
+            if self.fast_path and await fast.answer(self.state, scope, send):
+                return
         await super().__call__(scope, receive, send)
 
 

@@ -18,7 +18,7 @@ from portal.clock import china_today
 from portal.identifiers import is_national_code
 from portal.services import public
 from portal.services.registry import STATUS_ZH
-from public_site.common import PAGES, base_url, fresh, micro_cache, on_loop_connection, reader
+from public_site.common import PAGES, base_url, cache_in, fresh, freshness_in, loop_read, reader
 from public_site.limits import limit
 
 BADGE_COLOURS = {
@@ -69,14 +69,32 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
     code = name.removesuffix(".svg").upper()
     if not name.endswith(".svg") or not is_national_code(code):
         return error_badge(400, "代码有误")
+    found = badge_answer(request.app.state, code, request.headers.get("if-none-match", ""))
+    if found is None:
+        return error_badge(404, "未找到")
+    status, headers, body = found
+    if status == 304:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(body, media_type=BADGE_MEDIA, headers=headers)
+
+
+BADGE_MEDIA = "image/svg+xml"
+
+
+def badge_answer(
+    state: Any, code: str, if_none_match: str
+) -> tuple[int, dict[str, str], bytes] | None:
+    """The badge of a well-formed code as (status, headers, body): 200 or 304 when the
+    client's copy is current; None when no one has the code. Shared by the route and its
+    fast path (public_site.fast)."""
     day = china_today()
-    stale = fresh(request)["stale"]
-    cache = micro_cache(request, "badge_cache", 60)
+    stale = freshness_in(state)["stale"]
+    cache = cache_in(state, "badge_cache", 60)
     cached = cache.get((code, day, stale))
     if cached is None:
-        found = on_loop_connection(request, lambda conn: public.fast_badge(conn, code, day))
+        found = loop_read(state, lambda conn: public.fast_badge(conn, code, day))
         if found is None:
-            return error_badge(404, "未找到")
+            return None
         person_name, status = found
         word = STALE_WORD if stale else STATUS_ZH[status.status]
         colour = BADGE_COLOURS["unknown" if stale else status.status]
@@ -90,9 +108,9 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
         "Cache-Control": "public, max-age=60",
         "Access-Control-Allow-Origin": "*",
     }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(b"", status_code=304, headers=headers)
-    return Response(svg_bytes, media_type="image/svg+xml", headers=headers)
+    if etag in if_none_match:
+        return 304, headers, b""
+    return 200, headers, svg_bytes
 
 
 @get("/embed/{code:str}", cache_control=PAGES, sync_to_thread=False, include_in_schema=False)

@@ -141,10 +141,17 @@ def client_of(request: Request[Any, Any, Any]) -> str:
     not a trusted proxy (spec/DESIGN.md, "Settings")."""
     peer = request.client.host if request.client else "unknown"
     settings: Settings = request.app.state.settings
+    if not settings.trusted_proxies:
+        return peer
+    return client_address(peer, request.headers.getall("x-forwarded-for", []), settings)
+
+
+def client_address(peer: str, forwarded_headers: list[str], settings: Settings) -> str:
+    """``client_of`` from the peer's address and the ``X-Forwarded-For`` headers' values."""
     proxies = settings.trusted_proxies
     if not proxies or not _trusted(peer, settings):
         return peer
-    forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
+    forwarded = ",".join(forwarded_headers)
     for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
         if not _trusted(hop, settings):
             try:
@@ -193,10 +200,14 @@ class MicroCache:
 
 def micro_cache(request: Request[Any, Any, Any], name: str, seconds: float) -> MicroCache:
     """One cache per app (and so per database), made on first use."""
-    state = request.app.state
-    if name not in state:
-        state[name] = MicroCache(seconds)
-    cache: MicroCache = state[name]
+    return cache_in(request.app.state, name, seconds)
+
+
+def cache_in(state: Any, name: str, seconds: float) -> MicroCache:
+    """``micro_cache`` from the app's state."""
+    cache: MicroCache | None = state.get(name)
+    if cache is None:
+        cache = state[name] = MicroCache(seconds)
     return cache
 
 
@@ -204,13 +215,18 @@ def fresh(request: Request[Any, Any, Any], conn: Any = None) -> dict[str, Any]:
     """``stale`` and ``data_as_of`` for every status answer (spec/DESIGN.md): read once every
     few seconds per process, so the hot paths pay nothing for it. Handlers on the event loop
     pass no ``conn`` (the loop's own connection is used); threaded ones pass theirs."""
-    cache = micro_cache(request, "freshness", 5)
+    return freshness_in(request.app.state, conn)
+
+
+def freshness_in(state: Any, conn: Any = None) -> dict[str, Any]:
+    """``fresh`` from the app's state."""
+    cache = cache_in(state, "freshness", 5)
     today = china_today()
     found = cache.get(today)
     if found is None:
         from portal.services.public import data_as_of, freshness
 
-        as_of = data_as_of(conn) if conn is not None else on_loop_connection(request, data_as_of)
+        as_of = data_as_of(conn) if conn is not None else loop_read(state, data_as_of)
         found = freshness(as_of, today)
         cache.put(today, found)
     return dict(found)
@@ -222,7 +238,11 @@ def on_loop_connection(request: Request[Any, Any, Any], read: Callable[[Any], T]
     The badge and status handlers run on the loop thread; keeping one autocommit connection
     there saves a pool check-out and check-in per look-up (a good part of a cold look-up's
     cost). A broken connection is replaced once and the read tried again."""
-    state = request.app.state
+    return loop_read(request.app.state, read)
+
+
+def loop_read(state: Any, read: Callable[[Any], T]) -> T:
+    """``on_loop_connection`` from the app's state."""
     for attempt in (1, 2):
         conn = state.get("loop_connection")
         if conn is None or conn.closed or conn.invalidated:

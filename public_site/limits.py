@@ -191,8 +191,19 @@ def make_limits(
     return Limits(limits)
 
 
+TAKEN = "limit_taken"  # scope state: (group, refusal or None) counted by public_site.fast
+
+
 def limit(request: Request[Any, Any, Any], name: str, cost: int = 1) -> None:
-    """Count a request of the group ``name`` (``cost`` units); raise TooMany when over."""
+    """Count a request of the group ``name`` (``cost`` units); raise TooMany when over.
+    A request the fast path counted already (and handed on) is not counted again."""
+    state = request.scope.get("state")
+    if state and TAKEN in state:
+        group, refused = state.pop(TAKEN)
+        if group == name:
+            if refused is not None:
+                raise refused
+            return
     limits: Limits = request.app.state.limiters
     refused = limits.take(GROUPS_OF.get(name, (name,)), client_of(request), cost)
     if refused is not None:
