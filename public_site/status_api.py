@@ -7,12 +7,12 @@ service date. Errors are ``{"error", "field"}`` (public_site.errors); limits per
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import date
 from typing import Any
 
 import anyio
+import msgspec
 from litestar import MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
@@ -78,7 +78,7 @@ def status_body(state: Any, code: str, day: date) -> bytes | None:
         answer = loop_read(state, lambda conn: public.fast_status(conn, code, day))
         if answer is None:
             return None
-        body = json.dumps({**answer, **freshness_in(state)}, ensure_ascii=False).encode("utf-8")
+        body = msgspec.json.encode({**answer, **freshness_in(state)})
         cache.put((code, day), body)
     return body
 

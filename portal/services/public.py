@@ -641,8 +641,8 @@ _FAST_PERSON_SITES = (
     "LEFT JOIN registration r ON r.practitioner_id = p.id AND r.registered_on <= {0} "
     "AND (r.deregistered_on IS NULL OR r.deregistered_on > {0}) "
     "LEFT JOIN institution i ON i.id = r.institution_id "
-    "WHERE p.national_code = {0} ORDER BY i.code"
-)
+    "WHERE p.national_code = {0}"  # no ORDER BY: sorting one or two rows in SQLite's
+)  # temporary B-tree cost more than the whole look-up; they are sorted below
 
 
 def fast_badge(conn: Connection, code: str, on: date) -> tuple[str, StatusOn] | None:
@@ -665,6 +665,10 @@ def fast_badge(conn: Connection, code: str, on: date) -> tuple[str, StatusOn] | 
         assert found is not None
         status = found.status
     return name, status
+
+
+def _by_site(row: Any) -> str:
+    return str(row[5] or "")
 
 
 def fast_status(conn: Connection, code: str, on: date) -> dict[str, Any] | None:
@@ -690,7 +694,7 @@ def fast_status(conn: Connection, code: str, on: date) -> dict[str, Any] | None:
     if status is None:
         full = person(conn, national_code, on, decisions=False)
         return full.api() if full else None
-    sites = [{"code": row[5], "name": row[6]} for row in rows if row[5] is not None]
+    sites = [{"code": row[5], "name": row[6]} for row in sorted(rows, key=_by_site) if row[5]]
     return status_answer(national_code, name, status, sites, points_are_public(ruleset_id, status))
 
 
