@@ -88,8 +88,27 @@ class Found:
 def status_by_code(conn: Connection, national_code: str, on: date) -> Found | None:
     """The person and their status on ``on``, or None for an unknown code."""
     row = conn.execute(_BY_CODE, {"code": national_code.strip().upper()}).first()
-    if row is None:
-        return None
+    return None if row is None else _found(conn, row, on)
+
+
+def statuses_by_id(conn: Connection, ids: list[int], on: date) -> dict[int, Found]:
+    """``status_by_code`` for many people in one statement (a page of search results);
+    a person whose status cannot be read (StatusUnknown, logged) is left out."""
+    query = (
+        select(*_BY_CODE.selected_columns)
+        .select_from(PEOPLE.outerjoin(CACHE, CACHE.c.practitioner_id == PEOPLE.c.id))
+        .where(PEOPLE.c.id.in_(ids))
+    )
+    found: dict[int, Found] = {}
+    for row in conn.execute(query):
+        try:
+            found[int(row.id)] = _found(conn, row, on)
+        except StatusUnknown:
+            continue
+    return found
+
+
+def _found(conn: Connection, row: Any, on: date) -> Found:
     ledger = (row.ledger_seq, row.latest)
     status = cached_status(conn, row.id, row.ruleset, row.timeline, on, ledger)
     if status is None:

@@ -26,7 +26,13 @@ from portal.models import (
     Registration,
     table,
 )
-from portal.services.lookup import Found, StatusUnknown, cached_status, status_by_code
+from portal.services.lookup import (
+    Found,
+    StatusUnknown,
+    cached_status,
+    status_by_code,
+    statuses_by_id,
+)
 from scoring.model import STATUS_OF_KIND, StatusOn
 from scoring.rulesets import practitioner_ruleset
 
@@ -274,18 +280,9 @@ def _people(conn: Connection, ids: list[int], on: date) -> list[PublicPerson]:
     """The people of ``ids``, in that order, with their institutions and statuses."""
     if not ids:
         return []
-    query = select(PEOPLE.c.id, PEOPLE.c.national_code).where(PEOPLE.c.id.in_(ids))
-    codes: dict[int, str] = {int(pid): str(code) for pid, code in conn.execute(query)}
+    found = statuses_by_id(conn, ids, on)  # one statement; unreadable ones (logged) left out
     sites = _sites(conn, ids, on)
-    people = []
-    for pid in ids:
-        try:
-            found = status_by_code(conn, codes[pid], on) if pid in codes else None
-        except StatusUnknown:  # logged; the others are still found
-            continue
-        if found is not None:
-            people.append(_public(conn, found, sites[pid], decisions=False))
-    return people
+    return [_public(conn, found[pid], sites[pid], decisions=False) for pid in ids if pid in found]
 
 
 @dataclass
