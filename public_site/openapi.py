@@ -17,16 +17,38 @@ CODE_PATTERN = r"^(?:[DdNn][0-9]{11}|[Hh][YyJj][0-9]{12})$"
 STATUS = {"type": "string", "enum": ["normal", "suspended", "terminated", "cancelled"]}
 
 
+def _feed(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["items", "since", "next_since", "cursor", "next", "generated"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "since": {"type": "integer", "description": "the cursor asked for"},
+            "next_since": {"type": "integer", "description": "pass it as since next time"},
+            "cursor": {"type": "string", "description": "next_since, as text"},
+            "next": {"type": ["string", "null"], "description": "the next page; null: caught up"},
+            "generated": DATE,
+        },
+    }
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json(schema: dict[str, Any], description: str, example: Any = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        content["example"] = example
+    return {"description": description, "content": {"application/json": content}}
 
 
-def _error(description: str, retry: bool = False) -> dict[str, Any]:
-    answer = _json(_ref("Error"), description)
+def _error(
+    description: str, retry: bool = False, example: tuple[str, str | None] | None = None
+) -> dict[str, Any]:
+    default = ("请求过于频繁，请稍后再试", None) if retry else ("请求有误", None)
+    error, field = example or default
+    answer = _json(_ref("Error"), description, {"error": error, "field": field})
     if retry:
         answer["headers"] = {
             "Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}
@@ -35,7 +57,10 @@ def _error(description: str, retry: bool = False) -> dict[str, Any]:
 
 
 ERRORS = {
-    "400": _error("Bad input: `field` names the parameter or body field"),
+    "400": _error(
+        "Bad input: `field` names the parameter or body field",
+        example=("on 应为日期 YYYY-MM-DD，收到 '2026/1/1'", "on"),
+    ),
     "429": _error("Too many requests from this client: wait Retry-After seconds", retry=True),
 }
 STALE = {
@@ -192,6 +217,129 @@ SCHEMAS: dict[str, Any] = {
             "url": {"type": "string", "description": "the printable receipt page"},
         },
     },
+    "FeedItem": {
+        "type": "object",
+        "description": "one public change (spec/DESIGN.md 'Feeds'); replaying the feed means, "
+        "per code, the latest item with effective <= today",
+        "required": [
+            "id",
+            "type",
+            "code",
+            "name",
+            "status",
+            "published",
+            "effective",
+            "period_start",
+            "period_end",
+            "reregister_from",
+            "document_no",
+            "replaces",
+        ],
+        "properties": {
+            "id": {"type": "integer", "description": "also the cursor up to this item"},
+            "type": {
+                "type": "string",
+                "enum": [
+                    "suspended",
+                    "terminated",
+                    "cancelled",
+                    "restored",
+                    "shortened",
+                    "corrected",
+                    "withdrawn",
+                ],
+            },
+            "code": {"type": "string", "description": "national code, as in the status API"},
+            "name": {"type": "string"},
+            "status": STATUS,
+            "published": {**DATE, "description": "the day it became public (never after today)"},
+            "effective": {**DATE, "description": "the day status takes effect"},
+            "period_start": NULLABLE_DATE,
+            "period_end": NULLABLE_DATE,
+            "reregister_from": NULLABLE_DATE,
+            "document_no": {"type": "string"},
+            "replaces": {"type": ["integer", "null"], "description": "the item it corrects"},
+        },
+    },
+    "BlacklistItem": {
+        "type": "object",
+        "description": "one change of the blacklist (严重失信主体名单)",
+        "required": [
+            "id",
+            "type",
+            "code",
+            "name",
+            "status",
+            "published",
+            "effective",
+            "period_start",
+            "period_end",
+            "document_no",
+            "replaces",
+            "subject_kind",
+            "authority",
+            "under_objection",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "type": {
+                "type": "string",
+                "enum": ["listed", "repaired", "removed", "corrected", "withdrawn"],
+            },
+            "code": {"type": "string", "description": "national code or credit code"},
+            "name": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["listed", "repaired", "removed", "withdrawn"],
+            },
+            "published": DATE,
+            "effective": DATE,
+            "period_start": NULLABLE_DATE,
+            "period_end": NULLABLE_DATE,
+            "reregister_from": {"type": "null"},
+            "document_no": {"type": "string"},
+            "replaces": {"type": ["integer", "null"]},
+            "subject_kind": {"type": "string"},
+            "authority": {"type": "string", "description": "the listing authority"},
+            "under_objection": {"type": "boolean", "description": "异议处理中"},
+        },
+    },
+    "DisclosureFeed": _feed("FeedItem"),
+    "BlacklistFeed": _feed("BlacklistItem"),
+    "Jwks": {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {
+            "keys": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["kty", "crv", "x", "kid", "alg", "valid_from", "valid_to"],
+                    "properties": {
+                        "kty": {"type": "string", "enum": ["OKP"]},
+                        "crv": {"type": "string", "enum": ["Ed25519"]},
+                        "x": {"type": "string"},
+                        "kid": {"type": "string"},
+                        "use": {"type": "string", "enum": ["sig"]},
+                        "alg": {"type": "string", "enum": ["EdDSA"]},
+                        "valid_from": DATE,
+                        "valid_to": {**NULLABLE_DATE, "description": "null: still signing"},
+                    },
+                },
+            }
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "default_ruleset", "rulesets", "calendar_years", "server_date"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok"]},
+            "default_ruleset": {"type": "string"},
+            "rulesets": {"type": "array", "items": {"type": "string"}},
+            "calendar_years": {"type": "array", "items": {"type": "integer"}},
+            "server_date": DATE,
+        },
+    },
     "DisclosuresPage": {
         "type": "object",
         "required": ["items", "total", "page", "per_page"],
@@ -203,6 +351,63 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+
+def _text(media: str, description: str, example: str = "") -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": {"type": "string"}}
+    if example:
+        content["example"] = example
+    return {"description": description, "content": {media: content}}
+
+
+NOT_MODIFIED = {"description": "Unchanged since the ETag sent in If-None-Match: no body"}
+FEED_PARAMS = [
+    {
+        "name": "since",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "0 or absent: from the start; else a cursor the feed returned",
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "description": "items per page",
+    },
+]
+MONTH = {
+    "name": "month",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$"},
+    "description": "YYYY-MM",
+}
+
+
+STATUS_EXAMPLE = {
+    "code": "D43010200001", "name": "周华", "status": "suspended",
+    "period_start": "2026-01-01", "period_end": "2026-06-30", "reregister_from": None,
+    "restoration_pending": False, "payable": False, "emergency_payable": True,
+    "reason": "suspended", "year_points": 9, "as_of": "2026-03-15",
+    "institutions": [{"code": "H43010200001", "name": "长沙市岳麓区人民医院"}],
+    "stale": False, "data_as_of": "2026-03-15",
+}  # fmt: skip
+FEED_ITEM_EXAMPLE = {
+    "id": 41, "type": "restored", "code": "D43010200001", "name": "周华", "status": "normal",
+    "published": "2026-03-10", "effective": "2026-03-10", "period_start": "2026-01-01",
+    "period_end": "2026-06-30", "reregister_from": None, "document_no": "湘医保协〔2025〕1号",
+    "replaces": None,
+}  # fmt: skip
+
+
+def _feed_example(item: dict[str, Any], name: str) -> dict[str, Any]:
+    return {
+        "items": [item], "since": 40, "next_since": 41, "cursor": "41",
+        "next": f"https://portal.example/feeds/{name}?since=41&limit=1",
+        "generated": "2026-03-15",
+    }  # fmt: skip
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -246,8 +451,11 @@ def document() -> dict[str, Any]:
                         on,
                     ],
                     "responses": {
-                        "200": _json(_ref("Status"), "The status"),
-                        "404": _error("No practitioner has this code"),
+                        "200": _json(_ref("Status"), "The status", STATUS_EXAMPLE),
+                        "404": _error(
+                            "No practitioner has this code",
+                            example=("未找到医保相关人员代码 D43999999999", "code"),
+                        ),
                         **ERRORS,
                     },
                 }
@@ -262,7 +470,23 @@ def document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": _ref("BatchRequest")}},
                     },
                     "responses": {
-                        "200": _json(_ref("BatchAnswer"), "One answer per code sent"),
+                        "200": _json(
+                            _ref("BatchAnswer"),
+                            "One answer per code sent",
+                            {
+                                "as_of": "2026-03-15",
+                                "results": [
+                                    {
+                                        **STATUS_EXAMPLE,
+                                        "code": "d43010200001",
+                                        "found": True,
+                                        "invalid": False,
+                                    },
+                                    {"code": "D43999999999", "found": False, "invalid": False},
+                                    {"code": "12345", "found": False, "invalid": True},
+                                ],
+                            },
+                        ),
                         "413": _error("The body is larger than 64 KB"),
                         "415": _error("The body is not sent as application/json"),
                         **ERRORS,
@@ -279,7 +503,15 @@ def document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": _ref("ReceiptRequest")}},
                     },
                     "responses": {
-                        "201": _json(_ref("ReceiptIssued"), "The receipt"),
+                        "201": _json(
+                            _ref("ReceiptIssued"),
+                            "The receipt",
+                            {
+                                "id": "r_5a1f0c2e9b7d4e3a",
+                                "jws": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJ…fQ.…",
+                                "url": "https://portal.example/receipts/r_5a1f0c2e9b7d4e3a",
+                            },
+                        ),
                         "404": _error("No practitioner has this code"),
                         "413": _error("The body is larger than 4 KB"),
                         "415": _error("The body is not sent as application/json"),
@@ -323,9 +555,215 @@ def document() -> dict[str, Any]:
                         ),
                     ],
                     "responses": {
-                        "200": _json(_ref("DisclosuresPage"), "One page"),
+                        "200": _json(
+                            _ref("DisclosuresPage"),
+                            "One page",
+                            {
+                                "items": [
+                                    {
+                                        "national_code": "D43010200001",
+                                        "name": "周华",
+                                        "institution_code": "H43010200001",
+                                        "institution": "长沙市岳麓区人民医院",
+                                        "region": "430104",
+                                        "status": "suspended",
+                                        "period_start": "2026-01-01",
+                                        "period_end": "2026-06-30",
+                                        "reregister_from": None,
+                                        "restoration_pending": False,
+                                        "year_points": 9,
+                                        "document_no": "湘医保协〔2025〕1号",
+                                        "decision_date": "2025-12-05",
+                                        "legal_basis": "服务协议第三十八条",
+                                    }
+                                ],
+                                "total": 1,
+                                "page": 1,
+                                "per_page": 50,
+                            },
+                        ),
                         "404": _error("A page past the last"),
                         **ERRORS,
+                    },
+                }
+            },
+            "/feeds/disclosures.json": {
+                "get": {
+                    "operationId": "disclosuresFeed",
+                    "tags": ["feeds"],
+                    "summary": "Every public change of a practitioner's status, oldest first",
+                    "description": "Replaying it from since=0 gives today's public state. "
+                    "ETag / If-None-Match: 304 when nothing is new.",
+                    "parameters": FEED_PARAMS,
+                    "responses": {
+                        "200": _json(
+                            _ref("DisclosureFeed"),
+                            "A page of items",
+                            _feed_example(FEED_ITEM_EXAMPLE, "disclosures.json"),
+                        ),
+                        "304": NOT_MODIFIED,
+                        **ERRORS,
+                    },
+                }
+            },
+            "/feeds/disclosures.csv": {
+                "get": {
+                    "operationId": "disclosuresFeedCsv",
+                    "tags": ["feeds"],
+                    "summary": "The same items as CSV (UTF-8 with BOM)",
+                    "parameters": FEED_PARAMS,
+                    "responses": {
+                        "200": _text("text/csv", "A page of items"),
+                        "304": NOT_MODIFIED,
+                        **ERRORS,
+                    },
+                }
+            },
+            "/feeds/disclosures.atom": {
+                "get": {
+                    "operationId": "disclosuresFeedAtom",
+                    "tags": ["feeds"],
+                    "summary": "The same items as an Atom feed (self and next links)",
+                    "parameters": FEED_PARAMS,
+                    "responses": {
+                        "200": _text("application/atom+xml", "A page of entries"),
+                        "304": NOT_MODIFIED,
+                        **ERRORS,
+                    },
+                }
+            },
+            "/feeds/blacklist.json": {
+                "get": {
+                    "operationId": "blacklistFeed",
+                    "tags": ["feeds"],
+                    "summary": "Every change of the blacklist: listed, repaired, removed, "
+                    "corrected, withdrawn",
+                    "parameters": FEED_PARAMS,
+                    "responses": {
+                        "200": _json(
+                            _ref("BlacklistFeed"),
+                            "A page of items",
+                            _feed_example(
+                                {
+                                    **FEED_ITEM_EXAMPLE,
+                                    "type": "listed",
+                                    "status": "listed",
+                                    "period_end": "2029-03-10",
+                                    "document_no": "医保失信决〔2026〕000001号",
+                                    "subject_kind": "practitioner",
+                                    "authority": "医疗保障行政部门（行政区划 430104）",
+                                    "under_objection": False,
+                                },
+                                "blacklist.json",
+                            ),
+                        ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/feeds/blacklist.csv": {
+                "get": {
+                    "operationId": "blacklistFeedCsv",
+                    "tags": ["feeds"],
+                    "summary": "The blacklist's items as CSV",
+                    "parameters": FEED_PARAMS,
+                    "responses": {"200": _text("text/csv", "A page of items"), **ERRORS},
+                }
+            },
+            "/feeds/blacklist.atom": {
+                "get": {
+                    "operationId": "blacklistFeedAtom",
+                    "tags": ["feeds"],
+                    "summary": "The blacklist's items as an Atom feed",
+                    "parameters": FEED_PARAMS,
+                    "responses": {
+                        "200": _text("application/atom+xml", "A page of entries"),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/feeds/extracts/{month}.csv": {
+                "get": {
+                    "operationId": "monthlyExtract",
+                    "tags": ["feeds"],
+                    "summary": "The public state at the end of a month (everyone not normal)",
+                    "parameters": [MONTH],
+                    "responses": {
+                        "200": _text(
+                            "text/csv",
+                            "One row per code",
+                            "code,name,status,period_start,period_end,reregister_from,document_no",
+                        ),
+                        "304": NOT_MODIFIED,
+                        "404": _error(
+                            "The month is not over yet",
+                            example=("2026年3月尚未结束，没有全量文件", "month"),
+                        ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/feeds/changes/{month}.csv": {
+                "get": {
+                    "operationId": "monthlyChanges",
+                    "tags": ["feeds"],
+                    "summary": "The items that entered the public state in a month, in feed "
+                    "order: last month's extract with these applied is this month's",
+                    "parameters": [MONTH],
+                    "responses": {
+                        "200": _text("text/csv", "One row per item"),
+                        "304": NOT_MODIFIED,
+                        "404": _error("The month has not begun", example=("尚未开始", "month")),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/.well-known/jwks.json": {
+                "get": {
+                    "operationId": "jwks",
+                    "tags": ["receipts"],
+                    "summary": "The public keys that sign receipts, retired ones included",
+                    "responses": {
+                        "200": _json(
+                            _ref("Jwks"),
+                            "The key set (RFC 7517)",
+                            {
+                                "keys": [
+                                    {
+                                        "kty": "OKP",
+                                        "crv": "Ed25519",
+                                        "x": "e7S6vhjde-Fi…",
+                                        "kid": "20260315-ac498128",
+                                        "use": "sig",
+                                        "alg": "EdDSA",
+                                        "valid_from": "2026-03-15",
+                                        "valid_to": None,
+                                    }
+                                ]
+                            },
+                        ),
+                        "429": ERRORS["429"],
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "tags": ["operations"],
+                    "summary": "Is the portal up, with which rulesets and calendar years",
+                    "responses": {
+                        "200": _json(
+                            _ref("Health"),
+                            "Up",
+                            {
+                                "status": "ok",
+                                "default_ruleset": "hunan-2025",
+                                "rulesets": ["anhui-2025", "hainan-2025", "hunan-2025"],
+                                "calendar_years": [2004, 2026],
+                                "server_date": "2026-03-15",
+                            },
+                        ),
+                        "429": ERRORS["429"],
                     },
                 }
             },

@@ -139,12 +139,49 @@ async def test_cors_is_open_for_the_api_and_badges(
 
 
 async def test_the_openapi_document_lists_the_contract(client: AsyncTestClient[Any]) -> None:
+    """Every JSON route is there, each operation summarised in words, its errors documented
+    and every example valid against its own schema."""
+    import jsonschema_rs
+
     spec = (await client.get("/api/v1/openapi.json")).json()
     assert {
         "/api/v1/practitioners/{code}/status",
         "/api/v1/status:batch",
+        "/api/v1/receipts",
         "/api/v1/disclosures",
+        "/feeds/disclosures.json",
+        "/feeds/blacklist.json",
+        "/feeds/extracts/{month}.csv",
+        "/feeds/changes/{month}.csv",
+        "/.well-known/jwks.json",
+        "/healthz",
     } <= set(spec["paths"])
+
+    def resolved(schema: Any) -> Any:
+        if isinstance(schema, dict):
+            if "$ref" in schema:
+                return resolved(spec["components"]["schemas"][schema["$ref"].split("/")[-1]])
+            return {k: resolved(v) for k, v in schema.items()}
+        if isinstance(schema, list):
+            return [resolved(v) for v in schema]
+        return schema
+
+    examples = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            summary = operation["summary"]
+            assert " " in summary and summary != operation["operationId"], (path, method)
+            assert "429" in operation["responses"], (path, method)
+            if operation.get("parameters") or operation.get("requestBody"):
+                assert "400" in operation["responses"], (path, method)
+            for status, answer in operation["responses"].items():
+                media = answer.get("content", {}).get("application/json")
+                if media is None:
+                    continue
+                assert "example" in media, (path, method, status)
+                jsonschema_rs.validate(resolved(media["schema"]), media["example"])
+                examples += 1
+    assert examples >= 30
 
 
 async def test_the_fast_status_path_answers_exactly_like_the_full_one(demo_url: str) -> None:
