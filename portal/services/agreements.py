@@ -13,7 +13,7 @@ from portal.models import (
     Practitioner,
     Registration,
 )
-from portal.services import credit_archive, ledger
+from portal.services import credit_archive, disclosure_feed, ledger
 from portal.services.errors import NotFound, ServiceError
 from portal.services.registry import (
     Act,
@@ -117,9 +117,11 @@ def record_agreement_action(
                 "institution": institution.code,
                 "cause": f"{institution.name}医保协议{'中止' if action == 'suspended' else '解除'}"
                 f"（{document_no.strip()}）",
+                "document_no": document_no.strip(),
             }
             ledger.append(session, act, person, "linked", decided_on, payload)
-        ledger.recompute(session, person, decided_on)
+        timeline = ledger.recompute(session, person, decided_on)
+        disclosure_feed.follow(session, person, decided_on, "agreement", timeline)
     return record
 
 
@@ -145,4 +147,5 @@ def _end_linked(
                 entry.id or 0,
                 {"end": end.isoformat()},
                 reinstated,
+                cause="agreement",
             )

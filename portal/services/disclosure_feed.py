@@ -30,18 +30,19 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlmodel import Session, col
 
-from portal.models import DisclosureEvent, Notice, Practitioner, table
+from portal.models import DisclosureEvent, LedgerEntry, Notice, Practitioner, table
 from scoring.engine import Timeline, shown_period
 from scoring.model import STATUS_OF_KIND, Period
 
 EVENTS = table(DisclosureEvent)
 NOTICES = table(Notice)
+LEDGER = table(LedgerEntry)
 STATUS_TYPES = ("suspended", "terminated", "cancelled")
 TYPES = (*STATUS_TYPES, "restored", "shortened", "corrected", "withdrawn")
 TYPE_ZH = {"suspended": "暂停医保支付资格", "terminated": "终止医保支付资格",
            "cancelled": "注销医保支付资格", "restored": "恢复医保支付资格",
            "shortened": "缩减期限", "corrected": "更正", "withdrawn": "撤销"}  # fmt: skip
-CAUSES = ("notice", "restoration", "shortening", "correction", "appeal")
+CAUSES = ("notice", "restoration", "shortening", "correction", "appeal", "agreement")
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,21 @@ class PublicPeriod:
 
 
 def public_periods(
-    periods: tuple[Period, ...] | list[Period], published: dict[str, str]
+    periods: tuple[Period, ...] | list[Period],
+    published: dict[str, str],
+    names: dict[str, str] | None = None,
 ) -> list[tuple[PublicPeriod, Period]]:
     """The periods a notice has published (``published``: case id → the notice's document
-    number), each with its key: the first published case among its sources. A case that
-    no notice has published yet makes nothing public (Hunan-Rules Art. 9)."""
+    number; an agreement action's linked entry → its document number), each with its key:
+    the first published source among its sources (``names`` gives a linked entry's stable
+    name). A case that no notice has published yet makes nothing public (Hunan-Rules Art. 9)."""
     result: list[tuple[PublicPeriod, Period]] = []
     keys: set[str] = set()
     for p in periods:
         cases = [s for s in p.sources if s in published]
         if not cases:
             continue
-        key = cases[0]
+        key = (names or {}).get(cases[0], cases[0])
         while key in keys:  # one case, two periods (rare): still two keys
             key += "+"
         keys.add(key)
@@ -129,8 +133,10 @@ def diff(
     """What changed between two sets of public periods, as feed item types: a new period
     (``suspended``/``terminated``/``cancelled`` from its start), a restoration
     (``restored`` from its day, RULES I-12), a changed period (``shortened`` for a
-    shortening, Hainan-Rules Art. 16; the status type for a period a later notice extended;
-    ``corrected`` otherwise) and a period that is gone (``withdrawn``, from ``on``)."""
+    shortening, Hainan-Rules Art. 16, or a linked suspension an early reinstatement ends,
+    Hunan-Rules Art. 10; the status type for a period a later notice or agreement action
+    extended; ``corrected`` otherwise) and a period that is gone (``withdrawn``, from
+    ``on``)."""
     old = {p.key: p for p in before}
     new = {p.key: p for p in after}
     changes: list[Change] = []
@@ -143,7 +149,10 @@ def diff(
             continue
         if was.dates() != p.dates():
             kind = {"shortening": "shortened", "notice": p.status}.get(cause, "corrected")
-            changes.append(Change(kind, p, p.start if cause == "notice" else on, key))
+            if cause == "agreement":  # reinstated early: its linked suspension ends sooner
+                shorter = p.end is not None and was.end is not None and p.end < was.end
+                kind = "shortened" if shorter else p.status
+            changes.append(Change(kind, p, p.start if kind == p.status else on, key))
         if was.restored_on != p.restored_on:
             if p.restored_on is not None and was.restored_on is None:
                 changes.append(Change("restored", p, p.restored_on, key))
@@ -166,6 +175,34 @@ def _published(session: Session, person_id: int, until: date | None) -> dict[str
         for decision_id, document_no, issued_on in session.execute(query).all()
         if until is None or issued_on <= until
     }
+
+
+def _linked(
+    session: Session, person_id: int, until: date | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The periods of the institution's agreement actions in the person's timeline (RULES
+    §5.4): public from the agreement decision's day, which is the linked entry's date. By
+    the engine's source (``events[i]``, i in the live entries): the agreement's document
+    number, and a stable name (``linked:<id of the first entry>``, kept through a
+    correction such as an early reinstatement)."""
+    from portal.services import ledger
+
+    entries = ledger.person_entries(session, person_id)
+    by_id = {e.id: e for e in entries}
+    published: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for i, entry in enumerate(ledger.live_entries(entries)):
+        if entry.kind != "linked" or (until is not None and entry.event_date > until):
+            continue
+        root = entry
+        while root.supersedes_id is not None and root.supersedes_id in by_id:
+            root = by_id[root.supersedes_id]
+        data = json.loads(entry.payload)
+        cause = str(data.get("cause", ""))
+        number = data.get("document_no") or cause.rpartition("（")[2].rstrip("）")
+        published[f"events[{i}]"] = str(number)
+        names[f"events[{i}]"] = f"linked:{root.id}"
+    return published, names
 
 
 def _items(session: Session, person_id: int) -> list[DisclosureEvent]:
@@ -205,7 +242,8 @@ def follow(
     session.flush()
     timeline = timeline or ledger.timeline_of(session, person)
     periods = timeline.periods_on(known) if known else timeline.periods
-    pairs = public_periods(periods, _published(session, person.id, known))
+    linked, names = _linked(session, person.id, known)
+    pairs = public_periods(periods, {**_published(session, person.id, known), **linked}, names)
     after = [pp for pp, _ in pairs]
     shown = [p for _, p in pairs]
     old_items = _items(session, person.id)
@@ -308,6 +346,12 @@ def backfill(session: Session) -> int:
     for pid, issued_on in session.execute(select(NOTICES.c.practitioner_id, NOTICES.c.issued_on)):
         if pid not in have:
             notices.setdefault(pid, []).append(issued_on)
+    linked = select(LEDGER.c.practitioner_id, LEDGER.c.event_date).where(LEDGER.c.kind == "linked")
+    agreements: dict[int, set[date]] = {}
+    for pid, day in session.execute(linked):
+        if pid not in have:
+            notices.setdefault(pid, [])
+            agreements.setdefault(pid, set()).add(day)
     plan: list[tuple[date, int, str]] = []
     people: dict[int, tuple[Practitioner, Timeline]] = {}
     for pid in sorted(notices):
@@ -315,8 +359,10 @@ def backfill(session: Session) -> int:
         assert person is not None
         entries = ledger.live_entries(ledger.person_entries(session, pid))
         people[pid] = (person, ledger.replay_entries(person.ruleset, entries))
-        first = min(notices[pid])
-        causes: dict[date, str] = {d: "notice" for d in notices[pid]}
+        days = agreements.get(pid, set())
+        first = min([*notices[pid], *days])
+        causes: dict[date, str] = {d: "agreement" for d in days}
+        causes |= {d: "notice" for d in notices[pid]}
         for e in entries:
             if e.event_date > first and e.event_date not in causes:
                 causes[e.event_date] = {"shorten": "shortening", "restore": "restoration"}.get(

@@ -417,14 +417,20 @@ def _checked_correction(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def correct_entry(
-    session: Session, act: Act, entry_id: int, payload: dict[str, Any] | None, as_of: date
+    session: Session,
+    act: Act,
+    entry_id: int,
+    payload: dict[str, Any] | None,
+    as_of: date,
+    cause: str = "correction",
 ) -> LedgerEntry:
     """Supersede an entry with a corrected one (``payload``) or withdraw it (None).
 
     The old entry stays in the ledger; what was shown before remains on record. The person
     is locked before anything is read, so two corrections of one entry cannot both land.
+    ``cause``: what the disclosures feed calls the change (disclosure_feed.CAUSES).
     """
-    return correct_entries(session, act, [(entry_id, payload)], as_of)[0]
+    return correct_entries(session, act, [(entry_id, payload)], as_of, cause)[0]
 
 
 def correct_entries(
@@ -432,6 +438,7 @@ def correct_entries(
     act: Act,
     corrections: list[tuple[int, dict[str, Any] | None]],
     as_of: date,
+    cause: str = "correction",
 ) -> list[LedgerEntry]:
     """Several corrections of one person's entries, replayed once (a case's events must
     agree with each other, so they change together)."""
@@ -467,7 +474,7 @@ def correct_entries(
 
     for person in people.values():
         timeline = recompute(session, person, as_of)
-        disclosure_feed.follow(session, person, as_of, "correction", timeline)
+        disclosure_feed.follow(session, person, as_of, cause, timeline)
     credit_archive.sync_from_ledger(session, act, list(people))
     blacklist.terminations_reconsidered(
         session,

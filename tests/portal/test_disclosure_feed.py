@@ -287,3 +287,35 @@ def test_a_later_change_waits_for_a_future_notice(session: Session, cast: Cast) 
     assert disclosure_feed.latest(conn, TODAY) == 0
     codes = [i["code"] for i in disclosure_feed.items(conn, D(2026, 3, 18))]
     assert codes == [waiting, later]
+
+
+def test_an_agreement_action_s_linked_periods_are_in_the_feed(session: Session, cast: Cast) -> None:
+    """The institution's agreement suspended: its responsible persons' linked suspensions are
+    public from the decision (RULES §5.4); reinstated early, the shorter period is a
+    ``shortened`` item (Hunan-Rules Art. 10); the replay matches the status every day."""
+    from portal.services.agreements import record_agreement_action
+
+    record_agreement_action(
+        session, OFFICER, institution_code=cast.hospital_a, action="suspended",
+        decided_on=D(2025, 6, 2), effective_from=D(2025, 6, 2), until=D(2025, 8, 31),
+        document_no="湘医保协〔2025〕90号", responsible=[cast.doctor, cast.nurse],
+    )  # fmt: skip
+    june = replay(session, D(2025, 6, 10))
+    for code in (cast.doctor, cast.nurse):
+        assert june[code]["type"] == "suspended" and june[code]["status"] == "suspended"
+        assert june[code]["document_no"] == "湘医保协〔2025〕90号"
+        assert june[code]["period_end"] == D(2025, 8, 31)
+    assert cast.principal not in june  # no responsibility: stays normal
+    record_agreement_action(
+        session, OFFICER, institution_code=cast.hospital_a, action="reinstated",
+        decided_on=D(2025, 7, 15), effective_from=D(2025, 7, 15), until=None,
+        document_no="湘医保协〔2025〕95号", responsible=[cast.doctor, cast.nurse],
+    )  # fmt: skip
+    items = session.exec(select(DisclosureEvent).where(DisclosureEvent.code == cast.doctor)).all()
+    assert [i.type for i in items][-1] == "shortened"
+    assert items[-1].period_end == D(2025, 7, 14) and items[-1].replaces_id == items[0].id
+    for day in (D(2025, 6, 10), D(2025, 7, 14), D(2025, 7, 20), D(2025, 9, 5)):
+        state = replay(session, day)
+        for code in (cast.doctor, cast.nurse, cast.principal):
+            expected = status_on(session, code, day).status
+            assert state.get(code, {}).get("status", "normal") == expected, (code, day)
