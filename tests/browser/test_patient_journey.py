@@ -80,3 +80,30 @@ async def test_the_pages_satisfy_their_content_security_policy(
     frame = page.frame_locator("iframe")
     await frame.locator(".c").wait_for()
     assert refused == [], refused
+
+
+async def test_search_pages_and_back_returns_to_the_page_of_results(
+    browser: Any, site: str
+) -> None:
+    """A common surname has many pages: 下一页 shows the second (its address follows, htmx
+    history), a doctor opens from it, and Back lands on that same second page."""
+    page = await browser.new_page(viewport=PHONE, locale="zh-CN")
+    await page.goto(site + "/")
+    await page.fill("#q", "王")
+    await page.locator("#results .pager a[rel=next]").wait_for()
+    first_page = await page.inner_text("#results")
+    assert "第 1 /" in first_page
+    await page.click("#results .pager a[rel=next]")
+    await page.wait_for_function("document.querySelector('#results').innerText.includes('第 2 /')")
+    await page.wait_for_url("**/?q=*page=2*")
+    second: str = await page.locator("#results .card a").first.get_attribute("href")
+    assert second.rsplit("/", 1)[1] not in first_page  # other people than page 1's
+    colour = await page.eval_on_selector("#results .pager a", "a => getComputedStyle(a).color")
+    assert colour != "rgb(255, 255, 255)"  # the pager's links are not the header's white ones
+    await page.screenshot(path=str(ARTIFACTS / "search-page-2.png"), full_page=True)
+    await page.locator("#results .card a").first.click()
+    await page.wait_for_url("**/practitioners/*")
+    await page.go_back()
+    await page.wait_for_url("**/?q=*page=2*")
+    await page.wait_for_function("document.querySelector('#results').innerText.includes('第 2 /')")
+    assert await page.locator(f'#results a[href="{second}"]').count() == 1
