@@ -19,7 +19,7 @@ from portal.identifiers import is_national_code
 from portal.services import public
 from portal.services.registry import STATUS_ZH
 from public_site.common import PAGES, base_url, cache_in, fresh, freshness_in, loop_read, reader
-from public_site.limits import limit
+from public_site.limits import FAST_FAILED, limit
 
 BADGE_COLOURS = {
     "normal": "#1b6b2f",
@@ -69,6 +69,9 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
     code = name.removesuffix(".svg").upper()
     if not name.endswith(".svg") or not is_national_code(code):
         return error_badge(400, "代码有误")
+    failed = request.scope.get("state", {}).pop(FAST_FAILED, None)
+    if failed is not None:  # the fast path's read failed: not tried a second time
+        raise failed
     found = badge_answer(request.app.state, code, request.headers.get("if-none-match", ""))
     if found is None:
         return error_badge(404, "未找到")

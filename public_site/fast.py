@@ -24,7 +24,7 @@ from portal.clock import china_today
 from portal.identifiers import is_national_code
 from public_site.badges import BADGE_MEDIA, badge_answer
 from public_site.common import SHORT, client_address
-from public_site.limits import GROUPS_OF, TAKEN, Limits
+from public_site.limits import FAST_FAILED, GROUPS_OF, TAKEN, Limits
 from public_site.security import MAX_HEADER_BYTES, MAX_HEADERS, finish_headers, request_id_of
 from public_site.status_api import status_body
 
@@ -55,14 +55,14 @@ async def answer(state: Any, scope: dict[str, Any], send: Send) -> bool:
         return False
     size = 0
     forwarded: list[str] = []
-    if_none_match = ""
+    if_none_match: str | None = None  # the first one, as the route reads it
     for name, value in headers:
         size += len(name) + len(value)
         if name == b"origin":
             return False
         if name == b"x-forwarded-for":
             forwarded.append(value.decode("latin-1"))
-        elif name == b"if-none-match" and not if_none_match:
+        elif name == b"if-none-match" and if_none_match is None:
             if_none_match = value.decode("latin-1")
     if size > MAX_HEADER_BYTES:
         return False
@@ -82,7 +82,7 @@ async def answer(state: Any, scope: dict[str, Any], send: Send) -> bool:
     client = str(peer[0]) if peer else "unknown"
     if state.settings.trusted_proxies:
         client = client_address(client, forwarded, state.settings)
-    refused = limits.take(GROUPS_OF.get(group, (group,)), client, 1)
+    refused = await limits.take_async(GROUPS_OF.get(group, (group,)), client, 1)
     scope.setdefault("state", {})[TAKEN] = (group, refused)  # for the route, if it answers
     if refused is not None:
         return False
@@ -94,14 +94,15 @@ async def answer(state: Any, scope: dict[str, Any], send: Send) -> bool:
             out = [(b"cache-control", _STATUS_CACHE), (b"content-type", _JSON)]
             status = 200
         else:
-            made = badge_answer(state, code, if_none_match)
+            made = badge_answer(state, code, if_none_match or "")
             if made is None:
                 return False
             status, extra, body = made
             out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
             if status == 200:
                 out.append((b"content-type", BADGE_MEDIA.encode("latin-1")))
-    except Exception:  # the route reads again, and answers (or logs) the failure its way
+    except Exception as exc:  # the route answers (and logs) it its way, without reading again
+        scope["state"][FAST_FAILED] = exc
         return False
     if status == 200:
         out.append((b"content-length", str(len(body)).encode("latin-1")))

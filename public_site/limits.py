@@ -114,22 +114,29 @@ class Limits:
                 self.local[name].count(client, cost)
         return None
 
+    async def take_async(self, groups: tuple[str, ...], client: str, cost: int) -> TooMany | None:
+        """``take`` for a caller on the event loop (public_site.fast)."""
+        return self.take(groups, client, cost)
+
 
 # KEYS: one window per group; ARGV: per key its cap, window (ms) and cost. All or nothing:
-# returns 0 when counted, else the milliseconds until the first full window reopens.
+# returns 0 when counted, else the milliseconds until the first full window reopens. A key
+# that lost its expiry (PERSIST, a restore) gets one again; one that is not a number is reset.
 _TAKE = """
 for i, key in ipairs(KEYS) do
-  local cap, cost = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i])
+  local cap, window = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
   local count = tonumber(redis.call('GET', key) or '0')
+  if not count then redis.call('DEL', key); count = 0 end
   if count + cost > cap then
     local left = redis.call('PTTL', key)
-    if left < 1 then left = tonumber(ARGV[3 * i - 1]) end
+    if left < 1 then redis.call('PEXPIRE', key, window); left = window end
     return {i, left}
   end
 end
 for i, key in ipairs(KEYS) do
   local cost = tonumber(ARGV[3 * i])
-  if redis.call('INCRBY', key, cost) == cost then
+  if redis.call('INCRBY', key, cost) == cost or redis.call('PTTL', key) < 0 then
     redis.call('PEXPIRE', key, tonumber(ARGV[3 * i - 1]))
   end
 end
@@ -145,6 +152,7 @@ class SharedLimits(Limits):
         self, limits: dict[str, tuple[int, float]], redis_url: str, database_url: str
     ) -> None:
         import redis
+        import redis.asyncio
 
         super().__init__(limits)
         self.prefix = "portal:" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
@@ -152,6 +160,12 @@ class SharedLimits(Limits):
             redis_url, socket_timeout=0.25, socket_connect_timeout=0.5, health_check_interval=30
         )
         self.script = self.redis.register_script(_TAKE)
+        # The event loop's own client: the hot routes await their round trip instead of
+        # holding up every other request while Redis answers (threads use the one above).
+        self.loop_redis = redis.asyncio.Redis.from_url(
+            redis_url, socket_timeout=0.25, socket_connect_timeout=0.5, health_check_interval=30
+        )
+        self.loop_script = self.loop_redis.register_script(_TAKE)
         self.errors = (redis.RedisError, OSError)
         self.down_until = 0.0
         try:  # a wrong REDIS_URL fails at start, not at the first request
@@ -163,24 +177,47 @@ class SharedLimits(Limits):
     def shared(self) -> bool:
         return True
 
-    def take(self, groups: tuple[str, ...], client: str, cost: int) -> TooMany | None:
-        if time.monotonic() < self.down_until:
-            return super().take(groups, client, cost)
+    def _keys_args(
+        self, groups: tuple[str, ...], client: str, cost: int
+    ) -> tuple[list[str], list[int]]:
         keys = [f"{self.prefix}:{name}:{client}" for name in groups]
         args: list[int] = []
         for name in groups:
             limit = self.local[name].limit
             args += [limit.requests, max(1, round(limit.window * 1000)), cost]
-        try:
-            full, left_ms = self.script(keys=keys, args=args)
-        except self.errors as exc:
-            self.down_until = time.monotonic() + RETRY_REDIS_AFTER
-            log.warning("Redis at REDIS_URL did not answer (%s): limits per process for now", exc)
-            return super().take(groups, client, cost)
+        return keys, args
+
+    def _answer(self, groups: tuple[str, ...], full: Any, left_ms: Any) -> TooMany | None:
         if full:
             limit = self.local[groups[int(full) - 1]].limit
             return TooMany(int(left_ms) / 1000, limit.message)
         return None
+
+    def _away(self, exc: BaseException) -> None:
+        self.down_until = time.monotonic() + RETRY_REDIS_AFTER
+        log.warning("Redis at REDIS_URL did not answer (%s): limits per process for now", exc)
+
+    def take(self, groups: tuple[str, ...], client: str, cost: int) -> TooMany | None:
+        if time.monotonic() < self.down_until:
+            return super().take(groups, client, cost)
+        keys, args = self._keys_args(groups, client, cost)
+        try:
+            full, left_ms = self.script(keys=keys, args=args)
+        except self.errors as exc:
+            self._away(exc)
+            return super().take(groups, client, cost)
+        return self._answer(groups, full, left_ms)
+
+    async def take_async(self, groups: tuple[str, ...], client: str, cost: int) -> TooMany | None:
+        if time.monotonic() < self.down_until:
+            return Limits.take(self, groups, client, cost)
+        keys, args = self._keys_args(groups, client, cost)
+        try:
+            full, left_ms = await self.loop_script(keys=keys, args=args)
+        except self.errors as exc:
+            self._away(exc)
+            return Limits.take(self, groups, client, cost)
+        return self._answer(groups, full, left_ms)
 
 
 def make_limits(
@@ -192,6 +229,7 @@ def make_limits(
 
 
 TAKEN = "limit_taken"  # scope state: (group, refusal or None) counted by public_site.fast
+FAST_FAILED = "fast_path_failed"  # scope state: the fast path's read raised this
 
 
 def limit(request: Request[Any, Any, Any], name: str, cost: int = 1) -> None:

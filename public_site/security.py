@@ -18,6 +18,7 @@ import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import unquote_plus
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -104,6 +105,10 @@ def header_limits(app: ASGIApp) -> ASGIApp:
             if "\x00" in scope["path"]:
                 await _refuse(send, scope, 400, "请求地址中含有不允许的字符")
                 return
+            repeated = _repeated_parameter(scope)
+            if repeated is not None:
+                await _refuse(send, scope, 400, f"参数 {repeated} 只能出现一次", repeated)
+                return
         await app(scope, receive, send)
 
     return middleware
@@ -150,13 +155,30 @@ def finish_headers(
     return out
 
 
-async def _refuse(send: Send, scope: Scope, status: int, message: str) -> None:
+def _repeated_parameter(scope: Scope) -> str | None:
+    """On the JSON routes every query parameter is one value: the name of one sent twice
+    (``?since=1&since=2`` would otherwise be read as one of them, silently)."""
+    query = scope.get("query_string", b"")
+    if b"&" not in query or not _is_json_route(str(scope.get("path", ""))):
+        return None
+    names = [unquote_plus(part.partition(b"=")[0].decode("latin-1")) for part in query.split(b"&")]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen and name:
+            return name[:40]
+        seen.add(name)
+    return None
+
+
+async def _refuse(
+    send: Send, scope: Scope, status: int, message: str, field: str | None = None
+) -> None:
     """An answer before any route: JSON on the JSON routes, a plain Chinese page elsewhere."""
     request_id = request_id_of(scope)
     path = str(scope.get("path", ""))
     if _is_json_route(path):
         body = json.dumps(
-            {"error": message, "field": None, "request_id": request_id}, ensure_ascii=False
+            {"error": message, "field": field, "request_id": request_id}, ensure_ascii=False
         ).encode("utf-8")
         media = b"application/json"
     else:

@@ -38,7 +38,7 @@ from public_site.common import (
     reader,
     require_json,
 )
-from public_site.limits import limit
+from public_site.limits import FAST_FAILED, limit
 from public_site.openapi import document as openapi_document
 from public_site.pages import read_filters
 
@@ -63,6 +63,9 @@ def status_api(
     wanted = code.strip().upper()
     if not is_national_code(wanted):
         raise BadInput("code", "医保相关人员代码格式不正确")
+    failed = request.scope.get("state", {}).pop(FAST_FAILED, None)
+    if failed is not None:  # the fast path's read failed: not tried a second time
+        raise failed
     body = status_body(request.app.state, wanted, day)
     if body is None:
         raise BadInput("code", f"未找到医保相关人员代码 {wanted}", status=404)

@@ -221,3 +221,21 @@ async def test_not_payable_says_why(client: AsyncTestClient[Any], codes: dict[st
         False,
         "not_registered",
     )
+
+
+async def test_a_parameter_sent_twice_is_refused_naming_it(
+    client: AsyncTestClient[Any], codes: dict[str, str]
+) -> None:
+    """On every JSON route one value per parameter: ``?since=1&since=2`` is not silently
+    read as one of them."""
+    code = codes["normal"]
+    for path, field in (
+        ("/feeds/disclosures.json?since=&since=false", "since"),
+        ("/feeds/blacklist.csv?limit=1&limit=2", "limit"),
+        (f"/api/v1/practitioners/{code}/status?on=2026-01-01&on=2026-02-01", "on"),
+        ("/api/v1/disclosures?page=1&page=2", "page"),
+    ):
+        answer = await client.get(path)
+        assert answer.status_code == 400, path
+        assert answer.json()["field"] == field, path
+    assert (await client.get("/disclosures?page=1&page=1")).status_code != 500

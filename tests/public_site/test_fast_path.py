@@ -71,6 +71,10 @@ async def test_every_kind_of_request_gets_the_route_s_own_answer(
             b.content,
         ), path
     badge = await route_client.get(f"/badge/{codes['normal']}.svg")
+    two = [("If-None-Match", ""), ("If-None-Match", badge.headers["etag"])]  # the first counts
+    a = await fast_client.get(f"/badge/{codes['normal']}.svg", headers=two)
+    b = await route_client.get(f"/badge/{codes['normal']}.svg", headers=two)
+    assert (a.status_code, _headers(a), a.content) == (b.status_code, _headers(b), b.content)
     etag = {"If-None-Match": badge.headers["etag"]}
     a = await fast_client.get(f"/badge/{codes['normal']}.svg", headers=etag)
     b = await route_client.get(f"/badge/{codes['normal']}.svg", headers=etag)
@@ -117,3 +121,26 @@ async def test_a_request_counted_here_and_answered_by_the_route_counts_once(
             for _ in range(5)
         ]
     assert answers == [404, 404, 404, 429, 429]  # counted by the fast path, answered by the route
+
+
+async def test_a_failing_read_is_not_tried_again_by_the_route(
+    demo_url: str, codes: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database failing: a 500 in the route's shape, logged, after the reads of the
+    fast path alone (the loop's connection is replaced once), not those of both."""
+    from sqlalchemy.exc import OperationalError
+
+    from portal.services import public
+
+    calls = []
+
+    def failing(*args: Any) -> Any:
+        calls.append(args)
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    app = create_app(Settings(database_url=demo_url, secret=SECRET), limits=UNLIMITED)
+    async with AsyncTestClient(app=app) as client:
+        monkeypatch.setattr(public, "fast_status", failing)
+        answer = await client.get(f"/api/v1/practitioners/{codes['normal']}/status")
+    assert answer.status_code == 500 and "request_id" in answer.json()
+    assert len(calls) == 2

@@ -86,6 +86,31 @@ def test_two_processes_share_one_window_and_two_portals_never_mix(tmp_path: Path
 
 
 @needs_redis
+async def test_the_event_loop_awaits_the_same_windows(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'a.db'}"
+    loop = make_limits(LIMITS, REDIS_URL, database)
+    thread = make_limits(LIMITS, REDIS_URL, database)
+    allowed = [await loop.take_async(("badges",), "10.0.0.1", 1) is None for _ in range(6)]
+    allowed += [thread.take(("badges",), "10.0.0.1", 1) is None for _ in range(6)]
+    assert allowed.count(True) == 10 and allowed[-2:] == [False, False]
+
+
+@needs_redis
+def test_a_window_that_lost_its_expiry_gets_one_again(tmp_path: Path) -> None:
+    """A key left without a TTL (PERSIST, a restore) must not shut a client out for good;
+    one that is not a number is reset, not an error for everyone."""
+    limits = make_limits(LIMITS, REDIS_URL, f"sqlite:///{tmp_path / 'a.db'}")
+    assert isinstance(limits, SharedLimits)
+    key = f"{limits.prefix}:badges:10.0.0.1"
+    limits.redis.set(key, 10)  # full, and no expiry
+    refused = limits.take(("badges",), "10.0.0.1", 1)
+    assert refused is not None and 0 < int(limits.redis.pttl(key)) <= 60_000
+    limits.redis.set(f"{limits.prefix}:badges:10.0.0.2", "garbage")
+    assert limits.take(("badges",), "10.0.0.2", 1) is None
+    assert limits.down_until == 0.0  # Redis was never taken for away
+
+
+@needs_redis
 def test_when_redis_stops_answering_each_process_counts_alone_and_says_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
