@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.services.disclosure_feed import COLUMNS as FEED_COLUMNS
+from public_site.feeds import BLACKLIST_COLUMNS
+
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 NULLABLE_DATE = {"oneOf": [DATE, {"type": "null"}]}
 DATE_OR_EMPTY = {"anyOf": [DATE, {"type": "string", "enum": [""]}]}  # empty: no bound
@@ -221,20 +224,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "one public change (spec/DESIGN.md 'Feeds'); replaying the feed means, "
         "per code, the latest item with effective <= today",
-        "required": [
-            "id",
-            "type",
-            "code",
-            "name",
-            "status",
-            "published",
-            "effective",
-            "period_start",
-            "period_end",
-            "reregister_from",
-            "document_no",
-            "replaces",
-        ],
+        "required": list(FEED_COLUMNS),  # every column of the feed, always present
         "properties": {
             "id": {"type": "integer", "description": "also the cursor up to this item"},
             "type": {
@@ -264,22 +254,7 @@ SCHEMAS: dict[str, Any] = {
     "BlacklistItem": {
         "type": "object",
         "description": "one change of the blacklist (严重失信主体名单)",
-        "required": [
-            "id",
-            "type",
-            "code",
-            "name",
-            "status",
-            "published",
-            "effective",
-            "period_start",
-            "period_end",
-            "document_no",
-            "replaces",
-            "subject_kind",
-            "authority",
-            "under_objection",
-        ],
+        "required": list(BLACKLIST_COLUMNS),
         "properties": {
             "id": {"type": "integer"},
             "type": {
