@@ -49,7 +49,7 @@ TYPE_ZH = {"listed": "列入名单", "repaired": "信用修复", "removed": "公
 
 def _since(text: str | None, latest: int) -> int:
     """0 or a cursor this feed can have returned (an item id no later than the newest)."""
-    if text is None or text in ("", "0"):
+    if text is None or text == "0":  # absent or 0: from the start; "" is no cursor
         return 0
     if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) > latest:
         raise BadInput("since", "since 应为 0 或订阅源返回的游标（next_since）")

@@ -231,6 +231,7 @@ async def test_a_parameter_sent_twice_is_refused_naming_it(
     code = codes["normal"]
     for path, field in (
         ("/feeds/disclosures.json?since=&since=false", "since"),
+        ("/feeds/disclosures.json?since=", "since"),  # empty is no cursor (DESIGN: absent or 0)
         ("/feeds/blacklist.csv?limit=1&limit=2", "limit"),
         (f"/api/v1/practitioners/{code}/status?on=2026-01-01&on=2026-02-01", "on"),
         ("/api/v1/disclosures?page=1&page=2", "page"),
