@@ -37,6 +37,7 @@ _BADGE = (
     'font-size="13" text-anchor="middle" text-rendering="geometricPrecision">'
     '<text x="22" y="15.5">医保</text><text x="{middle}" y="15.5">{word}</text></g></svg>'
 )
+BADGE_MEDIA = "image/svg+xml"
 STALE_WORD = "数据待更新"  # the day's refresh has not run: the portal does not vouch (DESIGN)
 
 
@@ -53,7 +54,7 @@ def error_badge(status: int, word: str, headers: dict[str, str] | None = None) -
     return Response(
         svg.encode("utf-8"),
         status_code=status,
-        media_type="image/svg+xml",
+        media_type=BADGE_MEDIA,
         headers={
             "Cache-Control": "no-store",
             "Access-Control-Allow-Origin": "*",
@@ -79,9 +80,6 @@ def badge(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]
     if status == 304:
         return Response(b"", status_code=304, headers=headers)
     return Response(body, media_type=BADGE_MEDIA, headers=headers)
-
-
-BADGE_MEDIA = "image/svg+xml"
 
 
 def badge_answer(

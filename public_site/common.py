@@ -198,13 +198,8 @@ class MicroCache:
         self.items[key] = (time.monotonic() + self.seconds, value)
 
 
-def micro_cache(request: Request[Any, Any, Any], name: str, seconds: float) -> MicroCache:
-    """One cache per app (and so per database), made on first use."""
-    return cache_in(request.app.state, name, seconds)
-
-
 def cache_in(state: Any, name: str, seconds: float) -> MicroCache:
-    """``micro_cache`` from the app's state."""
+    """The app's cache ``name`` (one per app, and so per database), made on first use."""
     cache: MicroCache | None = state.get(name)
     if cache is None:
         cache = state[name] = MicroCache(seconds)
@@ -232,17 +227,12 @@ def freshness_in(state: Any, conn: Any = None) -> dict[str, Any]:
     return dict(found)
 
 
-def on_loop_connection(request: Request[Any, Any, Any], read: Callable[[Any], T]) -> T:
-    """Run a one-statement read on the event loop's own connection.
-
-    The badge and status handlers run on the loop thread; keeping one autocommit connection
-    there saves a pool check-out and check-in per look-up (a good part of a cold look-up's
-    cost). A broken connection is replaced once and the read tried again."""
-    return loop_read(request.app.state, read)
-
-
 def loop_read(state: Any, read: Callable[[Any], T]) -> T:
-    """``on_loop_connection`` from the app's state."""
+    """Run a one-statement read on the event loop's own connection (``state``: the app's).
+
+    The badge and status answers are made on the loop thread; keeping one autocommit
+    connection there saves a pool check-out and check-in per look-up (a good part of a cold
+    look-up's cost). A broken connection is replaced once and the read tried again."""
     for attempt in (1, 2):
         conn = state.get("loop_connection")
         if conn is None or conn.closed or conn.invalidated:

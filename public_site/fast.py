@@ -25,7 +25,7 @@ from portal.identifiers import is_national_code
 from public_site.badges import BADGE_MEDIA, badge_answer
 from public_site.common import SHORT, client_address
 from public_site.limits import FAST_FAILED, GROUPS_OF, TAKEN, Limits
-from public_site.security import MAX_HEADER_BYTES, MAX_HEADERS, finish_headers, request_id_of
+from public_site.security import finish_headers, headers_too_large, request_id_of
 from public_site.status_api import status_body
 
 _STATUS = re.compile(r"/api/v1/practitioners/([A-Za-z0-9]{1,32})/status", re.ASCII)
@@ -51,21 +51,17 @@ async def answer(state: Any, scope: dict[str, Any], send: Send) -> bool:
         return False
     code = found.group(1).upper()
     headers = scope["headers"]
-    if len(headers) > MAX_HEADERS or not is_national_code(code):
-        return False
-    size = 0
+    if not is_national_code(code) or headers_too_large(headers):
+        return False  # the route answers (400, 431)
     forwarded: list[str] = []
     if_none_match: str | None = None  # the first one, as the route reads it
     for name, value in headers:
-        size += len(name) + len(value)
         if name == b"origin":
             return False
         if name == b"x-forwarded-for":
             forwarded.append(value.decode("latin-1"))
         elif name == b"if-none-match" and if_none_match is None:
             if_none_match = value.decode("latin-1")
-    if size > MAX_HEADER_BYTES:
-        return False
     day: date | None = None
     if group == "api":
         query = scope["query_string"]

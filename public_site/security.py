@@ -97,9 +97,7 @@ def header_limits(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":  # type: ignore[comparison-overlap]
-            headers = list(scope["headers"])
-            size = sum(len(k) + len(v) for k, v in headers)
-            if len(headers) > MAX_HEADERS or size > MAX_HEADER_BYTES:
+            if headers_too_large(scope["headers"]):
                 await _refuse(send, scope, 431, "请求头过多或过大（最多 100 个、共 16 KB）")
                 return
             if "\x00" in scope["path"]:
@@ -112,6 +110,13 @@ def header_limits(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+def headers_too_large(headers: Any) -> bool:
+    """More than MAX_HEADERS headers, or more than MAX_HEADER_BYTES of them (431)."""
+    headers = list(headers)
+    size = sum(len(k) + len(v) for k, v in headers)
+    return len(headers) > MAX_HEADERS or size > MAX_HEADER_BYTES
 
 
 async def finish_response(message: Message, scope: Scope) -> None:

@@ -41,7 +41,7 @@ _LATEST = (
     .correlate(PEOPLE)
     .scalar_subquery()
 )
-_BY_CODE = (
+_PERSON_STATUS = (  # a person with their cache row and last ledger entry
     select(
         PEOPLE.c.id,
         PEOPLE.c.national_code,
@@ -53,7 +53,9 @@ _BY_CODE = (
     )
     .add_columns(CACHE.c.timeline, CACHE.c.ledger_seq, _LATEST.label("latest"))
     .select_from(PEOPLE.outerjoin(CACHE, CACHE.c.practitioner_id == PEOPLE.c.id))
-    .where(PEOPLE.c.national_code == bindparam("code", type_=PEOPLE.c.national_code.type))
+)
+_BY_CODE = _PERSON_STATUS.where(
+    PEOPLE.c.national_code == bindparam("code", type_=PEOPLE.c.national_code.type)
 )
 _LEDGER_OF = (
     select(LEDGER)
@@ -94,13 +96,8 @@ def status_by_code(conn: Connection, national_code: str, on: date) -> Found | No
 def statuses_by_id(conn: Connection, ids: list[int], on: date) -> dict[int, Found]:
     """``status_by_code`` for many people in one statement (a page of search results);
     a person whose status cannot be read (StatusUnknown, logged) is left out."""
-    query = (
-        select(*_BY_CODE.selected_columns)
-        .select_from(PEOPLE.outerjoin(CACHE, CACHE.c.practitioner_id == PEOPLE.c.id))
-        .where(PEOPLE.c.id.in_(ids))
-    )
     found: dict[int, Found] = {}
-    for row in conn.execute(query):
+    for row in conn.execute(_PERSON_STATUS.where(PEOPLE.c.id.in_(ids))):
         try:
             found[int(row.id)] = _found(conn, row, on)
         except StatusUnknown:
